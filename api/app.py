@@ -1,0 +1,84 @@
+"""The application factory: ``create_app(settings) -> FastAPI``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import __version__
+from api.backends.base import Backend
+from api.errors import install_error_handlers
+from api.routes import health, models, speech, voices
+from api.settings import Settings
+from api.speech import SpeechService
+from api.text.chunks import Vocabulary
+from api.text.g2p import EspeakG2P
+from api.voices.store import VoiceStore
+from api.weights import ensure_model_dir
+
+logger = logging.getLogger(__name__)
+
+_WARM_UP_TEXT = "Ready."
+
+
+def load_service(settings: Settings, backend: Backend | None = None) -> tuple[SpeechService, str]:
+    """Prepare the model directory, load the backend and voices, and warm up.
+
+    Returns the service and the model's sha256. Blocking: call it off the event loop.
+    """
+    started = time.perf_counter()
+    files = ensure_model_dir(settings.model_dir)
+    if backend is None:
+        from api.backends.onnx import OnnxBackend  # noqa: PLC0415 - loads onnxruntime
+
+        backend = OnnxBackend(files.model, threads=settings.onnx_threads)
+    service = SpeechService(
+        backend,
+        VoiceStore(files.voices, settings.voices_dir),
+        Vocabulary.load(files.vocab),
+        EspeakG2P(),
+    )
+    # The first inference and the first espeak call pay one-off set-up costs;
+    # pay them now, not in the first user's request.
+    for tokens in service.token_chunks(_WARM_UP_TEXT, "en-us"):
+        backend.synthesize(tokens, service.voices.all()[0].style_for(len(tokens)), 1.0)
+    logger.info(
+        "ready: backend=%s device=%s voices=%d in %.2f s",
+        backend.name,
+        backend.device,
+        len(service.voices.ids()),
+        time.perf_counter() - started,
+    )
+    return service, files.sha256
+
+
+def create_app(settings: Settings | None = None, *, backend: Backend | None = None) -> FastAPI:
+    """Build the app. ``backend`` replaces the ONNX model (tests pass a fake one)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service, sha256 = await asyncio.to_thread(load_service, settings, backend)
+        app.state.speech = service
+        app.state.model_sha256 = sha256
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(
+        title="Kokoro speech server",
+        version=__version__,
+        description="OpenAI-compatible text-to-speech with Kokoro-82M.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (speech, voices, models, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Audio encoding for the HTTP responses."""

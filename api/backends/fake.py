@@ -1,0 +1,33 @@
+"""A deterministic stand-in for the model, so the HTTP API can be tested in milliseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from api.backends.base import SAMPLE_RATE, Audio
+
+SECONDS_PER_TOKEN = 0.05
+
+
+class FakeBackend:
+    """Speaks a tone: 50 ms per token at speed 1, pitch set by the style vector.
+
+    The same tokens, style and speed always give the same samples; a different
+    voice gives a different pitch, so tests can tell voices apart.
+    """
+
+    name = "fake"
+    device = "cpu"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def synthesize(self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float) -> Audio:
+        self.calls += 1
+        samples = max(1, round(len(tokens) * SECONDS_PER_TOKEN / speed * SAMPLE_RATE))
+        pitch = 200.0 + 100.0 * float(np.tanh(np.asarray(style, dtype=np.float64).mean() * 10.0))
+        t = np.arange(samples, dtype=np.float64) / SAMPLE_RATE
+        return (0.3 * np.sin(2 * np.pi * pitch * t)).astype(np.float32)

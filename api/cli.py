@@ -1,0 +1,111 @@
+"""``kokoro-server``: serve the API, speak a text to a file, or bake a model directory."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from api.settings import Settings
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+
+    overrides = {key: value for key in ("host", "port") if (value := getattr(args, key))}
+    settings = settings.model_copy(update=overrides)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,
+    )
+    return 0
+
+
+def _say(args: argparse.Namespace, settings: Settings) -> int:
+    from api.app import load_service  # noqa: PLC0415
+    from api.audio.wav import to_pcm16, wav_file  # noqa: PLC0415
+    from api.speech import SpeechJob  # noqa: PLC0415
+    from api.voices.store import UnknownVoiceError  # noqa: PLC0415
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        print("error: nothing to say", file=sys.stderr)
+        return 2
+    if not 0.25 <= args.speed <= 4.0:
+        print("error: --speed must be between 0.25 and 4.0", file=sys.stderr)
+        return 2
+    output = Path(args.output)
+    if output.suffix.lower() not in (".wav", ".pcm"):
+        print("error: the output file must end in .wav or .pcm", file=sys.stderr)
+        return 2
+    service, _ = load_service(settings)
+    try:
+        voice = service.voices.get(args.voice or settings.default_voice)
+    except UnknownVoiceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    audio = service.synthesize_all(SpeechJob(text=text, voice=voice, speed=args.speed))
+    service.close()
+    output.write_bytes(wav_file(audio) if output.suffix.lower() == ".wav" else to_pcm16(audio))
+    print(f"wrote {output} ({len(audio) / 24000:.2f} s of audio)")
+    return 0
+
+
+def _bake(args: argparse.Namespace, _: Settings) -> int:
+    from api.weights import bake  # noqa: PLC0415
+
+    files = bake(Path(args.directory))
+    print(f"baked {files.directory}: {files.model.name} (sha256 {files.sha256}), vocab, voices")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kokoro-server", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", help="interface to listen on (default: KOKORO_HOST)")
+    serve.add_argument("--port", type=int, help="port (default: KOKORO_PORT, 8880)")
+    serve.set_defaults(run=_serve)
+
+    say = commands.add_parser("say", help="speak TEXT into a .wav or .pcm file")
+    say.add_argument("text", help="the text to speak, or - to read standard input")
+    say.add_argument("-o", "--output", required=True, help="output file (.wav or .pcm)")
+    say.add_argument("--voice", help="voice name (default: KOKORO_DEFAULT_VOICE)")
+    say.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0 (default 1.0)")
+    say.set_defaults(run=_say)
+
+    bake = commands.add_parser("bake", help="write model, vocabulary and voices into DIRECTORY")
+    bake.add_argument("directory")
+    bake.set_defaults(run=_bake)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    from api.weights import ModelFilesError  # noqa: PLC0415
+
+    try:
+        code: int = args.run(args, settings)
+    except ModelFilesError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Request and response bodies, with OpenAI's field names."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+
+ACCEPTED_MODELS = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+"""Model names a speech request may give; OpenAI's names all mean Kokoro here."""
+
+
+class VoiceRef(BaseModel):
+    """OpenAI's object form of a voice: ``{"id": "..."}``."""
+
+    id: str = Field(min_length=1, max_length=1000)
+
+
+class SpeechRequest(BaseModel):
+    """Body of ``POST /v1/audio/speech``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(default="kokoro", description=f"One of {', '.join(ACCEPTED_MODELS)}.")
+    input: str = Field(description="The text to speak.")
+    voice: str | VoiceRef | None = Field(
+        default=None, description="Voice name; the server's default voice when omitted."
+    )
+    response_format: ResponseFormat = Field(default="mp3", description="Audio format.")
+    speed: float = Field(default=1.0, ge=0.25, le=4.0, description="0.25 to 4.0.")
+    instructions: str | None = Field(
+        default=None, description="Accepted for compatibility with gpt-4o-mini-tts; ignored."
+    )
+
+    @property
+    def voice_name(self) -> str | None:
+        return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
+
+
+class VoiceInfo(BaseModel):
+    id: str
+    name: str
+    language: str | None
+    gender: str | None
+    source: str
+
+
+class VoiceList(BaseModel):
+    voices: list[VoiceInfo]
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "kokoro-server"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    backend: str
+    device: str
+    model_sha256: str
+    voices: int
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,50 @@
+"""Service settings, read from the environment (prefix ``KOKORO_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+def user_data_dir() -> Path:
+    """Per-user directory for the assembled model and user voices (XDG layout)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "kokoro-server"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; each field maps to ``KOKORO_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KOKORO_", env_file=".env", extra="ignore", protected_namespaces=()
+    )
+
+    host: str = "127.0.0.1"
+    """Interface to listen on; use 0.0.0.0 to accept connections from other machines."""
+
+    port: int = Field(default=8880, ge=1, le=65535)
+    """TCP port of the HTTP server."""
+
+    model_dir: Path = Field(default_factory=lambda: user_data_dir() / "model")
+    """Directory holding the model, vocabulary and built-in voices (assembled on first start)."""
+
+    voices_dir: Path = Field(default_factory=lambda: user_data_dir() / "voices")
+    """Directory of user voice packs (``.npy``, one (510, 1, 256) float32 array per file)."""
+
+    default_voice: str = Field(default="jf_alpha", pattern=r"^[a-z0-9_\-]+$")
+    """Voice used when a request names none (the CLI's ``say`` default too)."""
+
+    max_input_chars: int = Field(default=100_000, ge=1, le=1_000_000)
+    """Longest accepted ``input``, in characters; longer requests get HTTP 413."""
+
+    onnx_threads: int = Field(default=0, ge=0, le=256)
+    """Threads per ONNX Runtime inference; 0 means one per CPU core."""
+
+    log_level: LogLevel = "info"
+    """Logging level of the server and its libraries."""

