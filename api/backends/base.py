@@ -27,6 +27,8 @@ class Backend(Protocol):
     device: str
     """Where inference runs, e.g. ``cpu`` or ``cuda``."""
 
-    def synthesize(self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float) -> Audio:
+    def synthesize(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> Audio:
         """Speak ``tokens`` (at most 510 ids, no padding) with a (1, 256) style row."""
         ...

@@ -48,11 +48,15 @@ class OnnxBackend:
             options.intra_op_num_threads,
         )
 
-    def synthesize(self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float) -> Audio:
+    def synthesize(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> Audio:
         feeds = {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": np.asarray(style, dtype=np.float32).reshape(1, 256),
             "speed": np.array([speed], dtype=np.float32),
         }
-        (audio,) = self._session.run(["audio"], {k: v for k, v in feeds.items() if k in self._inputs})
+        (audio,) = self._session.run(
+            ["audio"], {k: v for k, v in feeds.items() if k in self._inputs}
+        )
         return np.asarray(audio, dtype=np.float32).reshape(-1)

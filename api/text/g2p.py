@@ -49,12 +49,16 @@ _AMERICAN = {
     "o^ʊ": "O",
     "ɜːɹ": "ɜɹ",
     "ɜː": "ɜɹ",
+    "ɪ^ə": "iə",
     "ɪə": "iə",
+    # espeak writes a linking r after r-coloured schwa ("parent" pˈɛɚɹənt);
+    # spelled out it would double the ɹ.
+    "ɚɹ": "əɹ",
     "ɚ": "əɹ",
     "ɾ": "T",
     "ː": "",
 }
-_BRITISH = {**_COMMON, "ə^ʊ": "Q", "e^ə": "ɛː", "iə": "ɪə", "ɚ": "əɹ"}
+_BRITISH = {**_COMMON, "ə^ʊ": "Q", "e^ə": "ɛː", "i^ə": "ɪə", "ɚɹ": "əɹ", "ɚ": "əɹ"}
 
 
 def _ordered(table: dict[str, str]) -> tuple[tuple[str, str], ...]:

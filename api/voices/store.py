@@ -66,13 +66,21 @@ class Voice:
     source: VoiceSource
 
     @property
+    def _kokoro_prefix(self) -> str | None:
+        """``af`` for ``af_bella``: Kokoro's language + gender letters, if the name has them."""
+        prefix, _, rest = self.id.partition("_")
+        return prefix if len(prefix) == 2 and prefix[1] in _GENDER_BY_LETTER and rest else None
+
+    @property
     def language(self) -> str | None:
         """Language the pack was made for (from the name's first letter), if known."""
-        return _LANGUAGE_BY_PREFIX.get(self.id[:1]) if self.id[1:2] in "fm_" else None
+        prefix = self._kokoro_prefix
+        return _LANGUAGE_BY_PREFIX.get(prefix[0]) if prefix else None
 
     @property
     def gender(self) -> str | None:
-        return _GENDER_BY_LETTER.get(self.id[1:2]) if "_" in self.id else None
+        prefix = self._kokoro_prefix
+        return _GENDER_BY_LETTER.get(prefix[1]) if prefix else None
 
     @property
     def name(self) -> str:
@@ -82,7 +90,8 @@ class Voice:
 
     def style_for(self, token_count: int) -> StyleVector:
         row = min(max(token_count, 1), PACK_SHAPE[0]) - 1
-        return self.pack[row]
+        style: StyleVector = self.pack[row]
+        return style
 
 
 def validate_pack(array: npt.NDArray[np.generic], origin: str) -> VoicePack:

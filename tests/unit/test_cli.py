@@ -1,0 +1,203 @@
+"""The kokoro-server command line: serve, say and bake."""
+
+from __future__ import annotations
+
+import io
+import os
+import wave
+from pathlib import Path
+
+import pytest
+
+import api.app
+from api.app import load_service
+from api.backends.fake import FakeBackend
+from api.cli import build_parser, main
+from api.settings import Settings
+from api.speech import SpeechService
+from api.weights import MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE, ModelFiles, sha256_of
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """KOKORO_* pointing into tmp_path, no .env file: the CLI cannot touch a real model dir."""
+    for name in list(os.environ):
+        if name.upper().startswith("KOKORO_"):
+            monkeypatch.delenv(name)
+    model_dir = tmp_path / "unused-model-dir"
+    monkeypatch.setenv("KOKORO_MODEL_DIR", str(model_dir))
+    monkeypatch.setenv("KOKORO_VOICES_DIR", str(tmp_path / "voices"))
+    monkeypatch.chdir(tmp_path)
+    return model_dir
+
+
+@pytest.fixture
+def no_model_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> tuple[SpeechService, str]:
+        raise AssertionError("the model must not be loaded")
+
+    monkeypatch.setattr(api.app, "load_service", refuse)
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch, model_files: ModelFiles) -> None:
+    """`say` runs against the real model directory but speaks with the fake backend."""
+    monkeypatch.setenv("KOKORO_MODEL_DIR", str(model_files.directory))
+
+    def with_fake_backend(settings: Settings) -> tuple[SpeechService, str]:
+        return load_service(settings, backend=FakeBackend())
+
+    monkeypatch.setattr(api.app, "load_service", with_fake_backend)
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def test_parser_reads_say_arguments() -> None:
+    args = build_parser().parse_args(
+        ["say", "hello", "-o", "out.wav", "--voice", "jm_kumo", "--speed", "1.5"]
+    )
+    assert (args.command, args.text, args.output, args.voice, args.speed) == (
+        "say",
+        "hello",
+        "out.wav",
+        "jm_kumo",
+        1.5,
+    )
+
+
+def test_parser_say_defaults() -> None:
+    args = build_parser().parse_args(["say", "hello", "-o", "out.pcm"])
+    assert (args.voice, args.speed) == (None, 1.0)
+
+
+def test_parser_reads_serve_overrides() -> None:
+    args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_parser_reads_bake_directory() -> None:
+    assert build_parser().parse_args(["bake", "/tmp/model"]).directory == "/tmp/model"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["dance"], id="unknown-command"),
+        pytest.param(["say", "hello"], id="say-without-output"),
+        pytest.param(["serve", "--port", "eighty"], id="non-numeric-port"),
+        pytest.param(["say", "hi", "-o", "x.wav", "--speed", "fast"], id="non-numeric-speed"),
+        pytest.param(["bake"], id="bake-without-directory"),
+    ],
+)
+def test_bad_arguments_exit_with_code_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as error:
+        main(argv)
+    assert error.value.code == 2
+
+
+# --- say ----------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_model_loading")
+@pytest.mark.parametrize("speed", ["9", "0.1", "-1", "4.01"])
+def test_say_rejects_speed_out_of_range_before_loading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], speed: str, isolated_environment: Path
+) -> None:
+    output = tmp_path / "out.wav"
+    assert main(["say", "hello", "-o", str(output), "--speed", speed]) == 2
+    assert "--speed" in capsys.readouterr().err
+    assert not output.exists()
+    assert not isolated_environment.exists()
+
+
+@pytest.mark.usefixtures("no_model_loading")
+@pytest.mark.parametrize("name", ["out.mp3", "out", "out.wav.txt", "wav"])
+def test_say_rejects_an_output_not_ending_in_wav_or_pcm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, isolated_environment: Path
+) -> None:
+    assert main(["say", "hello", "-o", str(tmp_path / name)]) == 2
+    assert ".wav or .pcm" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+    assert not isolated_environment.exists()
+
+
+@pytest.mark.usefixtures("no_model_loading")
+@pytest.mark.parametrize("text", ["", "   \n"])
+def test_say_rejects_blank_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    assert main(["say", text, "-o", str(tmp_path / "out.wav")]) == 2
+    assert "nothing to say" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_model_loading")
+def test_say_reads_blank_stdin_as_nothing_to_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
+    assert main(["say", "-", "-o", str(tmp_path / "out.wav")]) == 2
+    assert "nothing to say" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("fake_model")
+def test_say_writes_a_wav_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "hello.WAV"
+    assert main(["say", "Hello there.", "-o", str(output), "--voice", "jm_kumo"]) == 0
+
+    with wave.open(str(output), "rb") as reader:
+        assert (reader.getnchannels(), reader.getframerate()) == (1, 24_000)
+        assert reader.getnframes() > 0
+    assert f"wrote {output}" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("fake_model")
+def test_say_writes_raw_pcm_from_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Hello there."))
+    output = tmp_path / "hello.pcm"
+    assert main(["say", "-", "-o", str(output)]) == 0
+
+    data = output.read_bytes()
+    assert len(data) > 0
+    assert len(data) % 2 == 0
+    assert not data.startswith(b"RIFF")
+
+
+@pytest.mark.usefixtures("fake_model")
+def test_say_with_an_unknown_voice_exits_2_with_a_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out.wav"
+    assert main(["say", "Hello.", "-o", str(output), "--voice", "jm_kumoo"]) == 2
+    assert "jm_kumo" in capsys.readouterr().err
+    assert not output.exists()
+
+
+# --- bake ---------------------------------------------------------------------------------
+
+
+def test_bake_writes_the_four_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_environment: Path
+) -> None:
+    target = tmp_path / "baked"
+    assert main(["bake", str(target)]) == 0
+
+    assert sorted(path.name for path in target.iterdir()) == sorted(
+        [MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE]
+    )
+    expected = (target / SHA256_FILE).read_text().split()[0]
+    assert sha256_of(target / MODEL_FILE) == expected
+    out = capsys.readouterr().out
+    assert f"baked {target}" in out
+    assert expected in out
+    assert not isolated_environment.exists()
+
+
+def test_bake_into_an_unusable_path_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["bake", str(blocker / "model")]) == 1
+    assert "error: Cannot prepare the model directory" in capsys.readouterr().err

