@@ -30,9 +30,27 @@ class SpeechRequest(BaseModel):
     )
     response_format: ResponseFormat = Field(default="mp3", description="Audio format.")
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="0.25 to 4.0.")
+    stream: bool | None = Field(
+        default=None,
+        description=(
+            "true: send audio as it is generated (chunked); false: one complete file. "
+            "Default: streamed, except wav, which is sent complete so its header holds "
+            "true sizes (ask for stream: true to get a wav with unknown-length sizes)."
+        ),
+    )
+    stream_format: Literal["audio", "sse"] = Field(
+        default="audio",
+        description="'sse' sends Server-Sent Events with base64 audio deltas instead of raw bytes.",
+    )
     instructions: str | None = Field(
         default=None, description="Accepted for compatibility with gpt-4o-mini-tts; ignored."
     )
+
+    @property
+    def streamed(self) -> bool:
+        if self.stream is None:
+            return self.response_format != "wav"
+        return self.stream
 
     @property
     def voice_name(self) -> str | None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from api.backends.base import Audio, Backend
-from api.text.chunks import Vocabulary, split_phonemes
+from api.text.chunks import STREAMING, WHOLE, ChunkSchedule, Vocabulary, plan_chunks
 from api.text.g2p import language_for_voice
 from api.text.split import split_sentences
 from api.voices.store import Voice, VoiceStore
@@ -38,6 +39,11 @@ class SpeechService:
 
     Text is split and phonemized lazily, one chunk ahead of the audio, so a long
     input starts speaking at once and never sits fully in memory as phonemes.
+
+    All requests share one pool of inference threads. A request hands the pool
+    one chunk at a time and queues its next chunk only when the previous one is
+    done, so the pool's FIFO queue serves concurrent requests in turn: a short
+    request is never stuck behind all of a long one.
     """
 
     def __init__(
@@ -55,18 +61,24 @@ class SpeechService:
         self._g2p = g2p
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro-infer")
 
-    def token_chunks(self, text: str, language: str) -> Iterator[list[int]]:
-        """Token-id chunks of at most 510 ids, sentence by sentence."""
+    def _sentence_phonemes(self, text: str, language: str) -> Iterator[str]:
         for sentence in split_sentences(text):
             phonemes = self.vocabulary.clean(self._g2p(sentence, language))
-            for piece in split_phonemes(phonemes):
-                tokens = self.vocabulary.encode(piece)
-                if tokens:
-                    yield tokens
+            if not self.vocabulary.is_silent(phonemes):
+                yield phonemes
 
-    def synthesize(self, job: SpeechJob) -> Iterator[Audio]:
+    def token_chunks(
+        self, text: str, language: str, schedule: ChunkSchedule = WHOLE
+    ) -> Iterator[list[int]]:
+        """Token-id chunks (at most 510 ids) sized along ``schedule``."""
+        for chunk in plan_chunks(self._sentence_phonemes(text, language), schedule):
+            yield self.vocabulary.encode(chunk)
+
+    def synthesize(
+        self, job: SpeechJob, schedule: ChunkSchedule = WHOLE
+    ) -> Generator[Audio, None, None]:
         """Blocking: audio for each chunk of ``job``, in order."""
-        for tokens in self.token_chunks(job.text, job.effective_language):
+        for tokens in self.token_chunks(job.text, job.effective_language, schedule):
             style = job.voice.style_for(len(tokens))
             yield self.backend.synthesize(tokens, style, job.speed)
 
@@ -75,21 +87,42 @@ class SpeechService:
         chunks = list(self.synthesize(job))
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
-    async def stream(self, job: SpeechJob) -> AsyncIterator[Audio]:
-        """Audio chunks as they are made; each step runs on an inference thread.
+    async def stream(
+        self, job: SpeechJob, *, schedule: ChunkSchedule = STREAMING, prefetch: int = 1
+    ) -> AsyncIterator[Audio]:
+        """Audio chunks as they are made.
 
-        Closing the iterator (a client that went away) stops before the next chunk.
+        A producer task synthesizes up to ``prefetch`` chunks ahead of the
+        consumer, so chunk k+1 is computed while chunk k is encoded and sent.
+        Closing the iterator (a client that went away) cancels the producer:
+        no further chunk is started.
         """
         loop = asyncio.get_running_loop()
-        chunks = self.synthesize(job)
+        queue: asyncio.Queue[Audio | BaseException | None] = asyncio.Queue(maxsize=prefetch)
+        chunks = self.synthesize(job, schedule)
+
+        async def produce() -> None:
+            try:
+                while True:
+                    audio = await loop.run_in_executor(self._executor, next, chunks, None)
+                    await queue.put(audio)
+                    if audio is None:
+                        return
+            except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
+                await queue.put(e)
+
+        producer = asyncio.create_task(produce())
         try:
-            while True:
-                audio = await loop.run_in_executor(self._executor, next, chunks, None)
-                if audio is None:
-                    return
-                yield audio
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
-            chunks.close()
+            producer.cancel()
+            # A chunk still running on a worker thread finishes there; the
+            # generator is closed once no thread is inside it.
+            with contextlib.suppress(ValueError):
+                chunks.close()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,11 +23,17 @@ class FakeBackend:
     name = "fake"
     device = "cpu"
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.calls = 0
+        self.delay = delay
+        """Seconds each call takes, to imitate inference time in concurrency tests."""
 
-    def synthesize(self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float) -> Audio:
+    def synthesize(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> Audio:
         self.calls += 1
+        if self.delay:
+            time.sleep(self.delay)
         samples = max(1, round(len(tokens) * SECONDS_PER_TOKEN / speed * SAMPLE_RATE))
         pitch = 200.0 + 100.0 * float(np.tanh(np.asarray(style, dtype=np.float64).mean() * 10.0))
         t = np.arange(samples, dtype=np.float64) / SAMPLE_RATE

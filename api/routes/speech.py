@@ -1,24 +1,28 @@
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import logging
 from collections.abc import AsyncIterator
 
-import numpy as np
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from api.audio.wav import to_pcm16, wav_file
+from api.audio.encoder import FORMATS, StreamingEncoder
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
-from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
+from api.schemas import ErrorBody, SpeechRequest
 from api.speech import SpeechJob, SpeechService
+from api.text.chunks import WHOLE
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["speech"])
 
-SUPPORTED_FORMATS: dict[str, str] = {"wav": "audio/wav", "pcm": "audio/pcm"}
+# Proxies (nginx) must not hold streamed audio back; players must not cache it.
+_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def check_input(text: str, limit: int) -> str:
@@ -34,46 +38,95 @@ def check_input(text: str, limit: int) -> str:
     return text
 
 
-def check_format(response_format: ResponseFormat) -> str:
-    if response_format not in SUPPORTED_FORMATS:
-        raise APIError(
-            400,
-            f"response_format '{response_format}' is not available in this build yet; "
-            f"use one of: {', '.join(SUPPORTED_FORMATS)}.",
-            param="response_format",
-            code="unsupported_format",
-        )
-    return response_format
+async def encoded_audio(
+    service: SpeechService, job: SpeechJob, encoder: StreamingEncoder
+) -> AsyncIterator[bytes]:
+    """Container bytes for ``job``, each piece as soon as the encoder yields it.
+
+    Encoding runs on a worker thread. Stopping the iteration (a client that went
+    away) stops synthesis before its next chunk.
+    """
+    finished = False
+    try:
+        async for audio in service.stream(job):
+            data = await asyncio.to_thread(encoder.encode, audio)
+            if data:
+                yield data
+        tail = await asyncio.to_thread(encoder.finalize)
+        finished = True
+        if tail:
+            yield tail
+    finally:
+        if not finished:
+            encoder.close()
 
 
-async def _pcm_stream(service: SpeechService, job: SpeechJob) -> AsyncIterator[bytes]:
-    async for audio in service.stream(job):
-        yield to_pcm16(audio)
+async def sse_events(
+    service: SpeechService, job: SpeechJob, encoder: StreamingEncoder
+) -> AsyncIterator[str]:
+    """OpenAI's speech SSE: ``speech.audio.delta`` events, then ``speech.audio.done``."""
+    async for data in encoded_audio(service, job, encoder):
+        delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+        yield f"data: {json.dumps(delta)}\n\n"
+    # Kokoro has no text tokenizer: characters in, seconds of audio out are the
+    # nearest honest counts (output at OpenAI's 50 audio tokens per second).
+    input_tokens = len(job.text)
+    output_tokens = round(encoder.seconds * 50)
+    usage = {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+    yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
+
+
+async def complete_file(service: SpeechService, job: SpeechJob, encoder: StreamingEncoder) -> bytes:
+    try:
+        async for audio in service.stream(job, schedule=WHOLE):
+            await asyncio.to_thread(encoder.encode, audio)
+        if encoder.seconds == 0:
+            raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+        return await asyncio.to_thread(encoder.finalize)
+    finally:
+        encoder.close()
 
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody} for status in (400, 404, 413)
 }
+_AUDIO_CONTENT: dict[str, dict[str, object]] = {spec.content_type: {} for spec in FORMATS.values()}
 
 
 @router.post(
     "/v1/audio/speech",
-    responses={200: {"content": {mime: {} for mime in SUPPORTED_FORMATS.values()}}, **_ERRORS},
+    responses={200: {"content": {**_AUDIO_CONTENT, "text/event-stream": {}}}, **_ERRORS},
     response_class=Response,
 )
 async def create_speech(
     body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> Response:
-    """Speak ``input``; OpenAI's ``POST /v1/audio/speech``."""
+    """Speak ``input``; OpenAI's ``POST /v1/audio/speech``.
+
+    Streams by default (``stream: true``): audio bytes leave as each chunk is
+    encoded. ``stream: false`` returns one complete file with exact headers.
+    """
     check_model(body.model)
     text = check_input(body.input, settings.max_input_chars)
     voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
-    response_format = check_format(body.response_format)
     job = SpeechJob(text=text, voice=voice, speed=body.speed)
-    media_type = SUPPORTED_FORMATS[response_format]
-    if response_format == "pcm":
-        return StreamingResponse(_pcm_stream(service, job), media_type=media_type)
-    chunks = [audio async for audio in service.stream(job)]
-    if not chunks:
-        raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
-    return Response(wav_file(np.concatenate(chunks)), media_type=media_type)
+    audio_format = body.response_format
+    disposition = {"Content-Disposition": f'inline; filename="speech.{audio_format}"'}
+    if body.stream_format == "sse":
+        encoder = StreamingEncoder(audio_format, streaming=True)
+        events = sse_events(service, job, encoder)
+        return StreamingResponse(events, media_type="text/event-stream", headers=_STREAM_HEADERS)
+    if body.streamed:
+        encoder = StreamingEncoder(audio_format, streaming=True)
+        return StreamingResponse(
+            encoded_audio(service, job, encoder),
+            media_type=encoder.content_type,
+            headers={**_STREAM_HEADERS, **disposition},
+        )
+    encoder = StreamingEncoder(audio_format, streaming=False)
+    data = await complete_file(service, job, encoder)
+    return Response(data, media_type=encoder.content_type, headers=disposition)

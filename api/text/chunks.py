@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,8 @@ MAX_TOKENS = 510
 """The model's context: 512 positions, two of them the padding ids around a chunk."""
 
 _STRONG_BREAKS = ".!?;:…—"
-_WEAK_BREAKS = ",)\"”"
+_SILENT_SYMBOLS = frozenset(';:,.!?—…"()“” ¡¿')
+_WEAK_BREAKS = ',)"”'
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,11 @@ class Vocabulary:
     def clean(self, phonemes: str) -> str:
         """Drop symbols the model does not know (one symbol is one token)."""
         return "".join(symbol for symbol in phonemes if symbol in self.ids)
+
+    @staticmethod
+    def is_silent(phonemes: str) -> bool:
+        """True when nothing but punctuation and spaces is left to speak."""
+        return all(symbol in _SILENT_SYMBOLS for symbol in phonemes)
 
     def encode(self, phonemes: str) -> list[int]:
         return [self.ids[symbol] for symbol in phonemes if symbol in self.ids]
@@ -47,6 +54,8 @@ def _cut_point(phonemes: str, limit: int) -> int:
 
 def split_phonemes(phonemes: str, limit: int = MAX_TOKENS) -> Iterator[str]:
     """Cut a cleaned phoneme string into pieces of at most ``limit`` symbols."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
     rest = phonemes.strip()
     while len(rest) > limit:
         cut = _cut_point(rest, limit)
@@ -55,3 +64,89 @@ def split_phonemes(phonemes: str, limit: int = MAX_TOKENS) -> Iterator[str]:
             yield piece
     if rest:
         yield rest
+
+
+@dataclass(frozen=True)
+class ChunkSchedule:
+    """How big successive chunks may grow, in token ids.
+
+    For streaming, the first chunk is short so the first audio leaves early
+    (about 0.5 s of compute for 30 ids on two cores, 0.9 s for 60); each later
+    chunk may be ``growth`` times larger, so the next chunk is ready before the
+    audio already sent has played, up to ``max_tokens``, where the per-call
+    overhead is amortized. Chunks end at sentence ends where they can, else at
+    clause breaks (commas, semicolons ...); a clause is cut between words only
+    when it alone exceeds the limit (``first_clause_max`` for the first chunk).
+    """
+
+    first_tokens: int = 30
+    first_clause_max: int = 60
+    growth: float = 2.0
+    max_tokens: int = 250
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.first_tokens <= self.max_tokens <= MAX_TOKENS:
+            raise ValueError("need 1 <= first_tokens <= max_tokens <= 510")
+        if not self.first_tokens <= self.first_clause_max <= MAX_TOKENS:
+            raise ValueError("need first_tokens <= first_clause_max <= 510")
+        if self.growth < 1:
+            raise ValueError("growth must be at least 1")
+
+
+STREAMING = ChunkSchedule()
+"""Short first chunk, then growing: for responses sent while they are made."""
+WHOLE = ChunkSchedule(first_tokens=250, first_clause_max=250, growth=1.0, max_tokens=250)
+"""Whole sentences packed into large chunks: for complete files, where only
+throughput and prosody matter."""
+
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?;:…—,])\s+")
+
+
+def split_clauses(phonemes: str) -> list[str]:
+    """Cut after each punctuation mark that is followed by a space."""
+    return [clause for clause in _CLAUSE_BREAK.split(phonemes) if clause]
+
+
+class _ChunkPacker:
+    """Joins phoneme pieces into chunks whose limit grows after each chunk."""
+
+    def __init__(self, schedule: ChunkSchedule) -> None:
+        self._schedule = schedule
+        self.limit = schedule.first_tokens
+        self.split_limit = schedule.first_clause_max
+        self.current = ""
+
+    def fits(self, piece: str) -> bool:
+        extra = len(piece) + 1 if self.current else len(piece)
+        return len(self.current) + extra <= self.limit
+
+    def append(self, piece: str) -> None:
+        self.current = f"{self.current} {piece}" if self.current else piece
+
+    def flush(self) -> str:
+        chunk, self.current = self.current, ""
+        if chunk:
+            self.limit = min(round(self.limit * self._schedule.growth), self._schedule.max_tokens)
+            self.split_limit = self.limit
+        return chunk
+
+
+def plan_chunks(sentences: Iterable[str], schedule: ChunkSchedule = STREAMING) -> Iterator[str]:
+    """Pack cleaned phoneme sentences into chunks that grow along ``schedule``.
+
+    Lazy: it reads one sentence ahead of the chunk it yields.
+    """
+    packer = _ChunkPacker(schedule)
+    for sentence in sentences:
+        if packer.current and not packer.fits(sentence):
+            yield packer.flush()
+        if packer.fits(sentence):
+            packer.append(sentence)
+            continue
+        for clause in split_clauses(sentence):
+            for piece in split_phonemes(clause, max(packer.limit, packer.split_limit)):
+                if packer.current and not packer.fits(piece):
+                    yield packer.flush()
+                packer.append(piece)
+    if packer.current:
+        yield packer.flush()

@@ -1,0 +1,188 @@
+"""Streaming audio encoder: float32 chunks in, container bytes out as soon as they exist.
+
+mp3, opus (in Ogg), aac (ADTS) and flac go through PyAV (FFmpeg in-process,
+no binary, no temp files); wav and pcm need no codec.
+
+Two modes:
+
+- ``streaming=True``: bytes are returned from every ``encode`` call as the
+  muxer produces them. The sink cannot seek, so no muxer tries to go back and
+  patch a header that has already left (mp3's Xing header is switched off;
+  FLAC leaves its total-samples field 0, which decoders accept; WAV carries
+  "unknown length" sizes).
+- ``streaming=False``: everything is written to a seekable buffer and returned
+  by ``finalize``, so headers hold their true values (WAV sizes, the FLAC
+  STREAMINFO, an mp3 Xing/Info header with the exact length).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+
+from api.audio.wav import to_pcm16, wav_header
+from api.backends.base import SAMPLE_RATE, Audio
+
+logger = logging.getLogger(__name__)
+
+AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    content_type: str
+    container: str | None = None
+    codec: str | None = None
+    bit_rate: int | None = None
+    container_options: tuple[tuple[str, str], ...] = ()
+
+
+FORMATS: dict[str, FormatSpec] = {
+    # 64 kbit/s mono is transparent for 24 kHz speech with LAME.
+    "mp3": FormatSpec("audio/mpeg", "mp3", "libmp3lame", 64_000, (("write_xing", "0"),)),
+    # Ogg pages are cut every 100 ms instead of every second, so opus bytes
+    # leave as soon as a little audio exists.
+    "opus": FormatSpec("audio/ogg", "ogg", "libopus", 32_000, (("page_duration", "100000"),)),
+    "aac": FormatSpec("audio/aac", "adts", "aac", 64_000),
+    "flac": FormatSpec("audio/flac", "flac", "flac"),
+    "wav": FormatSpec("audio/wav"),
+    "pcm": FormatSpec("audio/pcm"),
+}
+
+
+def content_type(audio_format: str) -> str:
+    return FORMATS[audio_format].content_type
+
+
+class _StreamSink:
+    """A write-only, non-seekable file for PyAV: bytes collect until taken."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+class StreamingEncoder:
+    """Encode one response: call ``encode`` per chunk, then ``finalize`` once."""
+
+    def __init__(
+        self, audio_format: str, *, streaming: bool = True, sample_rate: int = SAMPLE_RATE
+    ) -> None:
+        if audio_format not in FORMATS:
+            raise ValueError(f"unknown audio format {audio_format!r}")
+        self.audio_format = audio_format
+        self.content_type = FORMATS[audio_format].content_type
+        self.streaming = streaming
+        self.sample_rate = sample_rate
+        self._samples = 0
+        self._finished = False
+        self._pcm_parts: list[bytes] = []  # non-streamed wav/pcm
+        self._header_sent = False
+        self._container: Any = None
+        self._stream: Any = None
+        self._sink: _StreamSink | io.BytesIO | None = None
+        if FORMATS[audio_format].codec is not None:
+            self._open_container(FORMATS[audio_format])
+
+    def _open_container(self, spec: FormatSpec) -> None:
+        import av  # noqa: PLC0415 - FFmpeg loads only when a codec format is used
+
+        options = dict(spec.container_options)
+        if self.streaming:
+            options["flush_packets"] = "1"  # hand every packet over at once
+            self._sink = _StreamSink()
+        else:
+            self._sink = io.BytesIO()
+        self._container = av.open(
+            self._sink, mode="w", format=spec.container, options=options, buffer_size=4096
+        )
+        self._stream = self._container.add_stream(spec.codec, rate=self.sample_rate, layout="mono")
+        if spec.bit_rate:
+            self._stream.bit_rate = spec.bit_rate
+        self._time_base = Fraction(1, self.sample_rate)
+
+    def _take(self) -> bytes:
+        return self._sink.take() if isinstance(self._sink, _StreamSink) else b""
+
+    def _encode_frame(self, audio: Audio | None) -> None:
+        import av  # noqa: PLC0415
+
+        frame = None
+        if audio is not None:
+            samples = np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32)
+            frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
+            frame.sample_rate = self.sample_rate
+            frame.time_base = self._time_base
+            frame.pts = self._samples
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def encode(self, audio: Audio) -> bytes:
+        """Add a chunk of float32 samples; return the bytes that are ready now."""
+        if self._finished:
+            raise RuntimeError("encoder already finalized")
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        if audio.size == 0:
+            return b""
+        if self._container is not None:
+            self._encode_frame(audio)
+            self._samples += audio.size
+            return self._take()
+        self._samples += audio.size
+        pcm = to_pcm16(audio)
+        if not self.streaming:
+            self._pcm_parts.append(pcm)
+            return b""
+        if self.audio_format == "wav" and not self._header_sent:
+            self._header_sent = True
+            return wav_header(None, self.sample_rate) + pcm
+        return pcm
+
+    def finalize(self) -> bytes:
+        """Flush every codec and muxer tail; return the last bytes (the whole file
+        when not streaming)."""
+        if self._finished:
+            return b""
+        self._finished = True
+        if self._container is not None:
+            self._encode_frame(None)
+            self._container.close()
+            if isinstance(self._sink, io.BytesIO):
+                return self._sink.getvalue()
+            return self._take()
+        if self.streaming:
+            if self.audio_format == "wav" and not self._header_sent:
+                return wav_header(None, self.sample_rate)  # an empty stream is still a WAV
+            return b""
+        pcm = b"".join(self._pcm_parts)
+        self._pcm_parts.clear()
+        return wav_header(len(pcm), self.sample_rate) + pcm if self.audio_format == "wav" else pcm
+
+    @property
+    def seconds(self) -> float:
+        """Audio encoded so far, in seconds."""
+        return self._samples / self.sample_rate
+
+    def close(self) -> None:
+        """Release FFmpeg resources without producing output (an abandoned stream)."""
+        if self._container is not None and not self._finished:
+            self._finished = True
+            try:
+                self._container.close()
+            except Exception:
+                logger.debug(
+                    "closing an abandoned %s encoder failed", self.audio_format, exc_info=True
+                )
