@@ -42,6 +42,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         VoiceStore(files.voices, settings.voices_dir),
         Vocabulary.load(files.vocab),
         EspeakG2P(),
+        workers=settings.inference_workers,
     )
     # The first inference and the first espeak call pay one-off set-up costs;
     # pay them now, not in the first user's request.

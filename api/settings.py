@@ -46,5 +46,9 @@ class Settings(BaseSettings):
     onnx_threads: int = Field(default=0, ge=0, le=256)
     """Threads per ONNX Runtime inference; 0 means one per CPU core."""
 
+    inference_workers: int = Field(default=1, ge=1, le=64)
+    """Chunks synthesized at the same time, across all requests (each uses
+    ``onnx_threads`` threads); requests take turns chunk by chunk."""
+
     log_level: LogLevel = "info"
     """Logging level of the server and its libraries."""

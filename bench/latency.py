@@ -69,6 +69,23 @@ async def measure(
     return samples
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process and all its threads, from /proc."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 async def audio_seconds(url: str, voice: str) -> float:
     async with httpx.AsyncClient(base_url=url, timeout=600) as http:
         body = {"input": PARAGRAPH, "voice": voice, "response_format": "pcm"}
@@ -89,6 +106,9 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--voice", default="jf_alpha")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--server-pid", type=int, help="server process id: adds its CPU use and peak RSS"
+    )
     args = parser.parse_args()
 
     seconds = await audio_seconds(args.url, args.voice)
@@ -96,18 +116,22 @@ async def main() -> None:
         f"Paragraph: {len(PARAGRAPH)} characters, {seconds:.1f} s of audio; "
         f"{args.rounds} rounds; medians. Machine: {machine()}.",
         "",
-        "| format | clients | first byte (s) | total (s) | first byte / total | real-time factor |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| format | clients | first byte (s) | total (s) | first byte / total "
+        "| real-time factor | server CPU (cores busy) | server peak RSS (MiB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     print("\n".join(lines), flush=True)
     for audio_format in args.formats:
         for clients in args.clients:
+            cpu_before, wall_before = cpu_seconds(args.server_pid), time.perf_counter()
             samples = await measure(args.url, audio_format, clients, args.rounds, args.voice)
+            busy = (cpu_seconds(args.server_pid) - cpu_before) / (time.perf_counter() - wall_before)
             first = statistics.median(s.first_byte for s in samples)
             total = statistics.median(s.total for s in samples)
             row = (
                 f"| {audio_format} | {clients} | {first:.2f} | {total:.2f} | "
-                f"{first / total:.0%} | {total / seconds:.3f} |"
+                f"{first / total:.0%} | {total / seconds:.3f} | {busy:.2f} | "
+                f"{rss_mib(args.server_pid):.0f} |"
             )
             lines.append(row)
             print(row, flush=True)

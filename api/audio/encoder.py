@@ -44,7 +44,7 @@ class FormatSpec:
 
 FORMATS: dict[str, FormatSpec] = {
     # 64 kbit/s mono is transparent for 24 kHz speech with LAME.
-    "mp3": FormatSpec("audio/mpeg", "mp3", "libmp3lame", 64_000, (("write_xing", "0"),)),
+    "mp3": FormatSpec("audio/mpeg", "mp3", "libmp3lame", 64_000),
     # Ogg pages are cut every 100 ms instead of every second, so opus bytes
     # leave as soon as a little audio exists.
     "opus": FormatSpec("audio/ogg", "ogg", "libopus", 32_000, (("page_duration", "100000"),)),
@@ -103,6 +103,10 @@ class StreamingEncoder:
         options = dict(spec.container_options)
         if self.streaming:
             options["flush_packets"] = "1"  # hand every packet over at once
+            if spec.container == "mp3":
+                # The Xing header is written at close by seeking back to the
+                # start, which has already been sent: a streamed mp3 goes without.
+                options["write_xing"] = "0"
             self._sink = _StreamSink()
         else:
             self._sink = io.BytesIO()

