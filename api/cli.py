@@ -9,6 +9,16 @@ from pathlib import Path
 
 from api.settings import Settings
 
+_FORMAT_BY_SUFFIX = {
+    ".mp3": "mp3",
+    ".opus": "opus",
+    ".ogg": "opus",
+    ".aac": "aac",
+    ".flac": "flac",
+    ".wav": "wav",
+    ".pcm": "pcm",
+}
+
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
@@ -35,7 +45,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _say(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import load_service  # noqa: PLC0415
-    from api.audio.wav import to_pcm16, wav_file  # noqa: PLC0415
+    from api.audio.encoder import StreamingEncoder  # noqa: PLC0415
     from api.speech import SpeechJob  # noqa: PLC0415
     from api.voices.store import UnknownVoiceError  # noqa: PLC0415
 
@@ -47,8 +57,10 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
         print("error: --speed must be between 0.25 and 4.0", file=sys.stderr)
         return 2
     output = Path(args.output)
-    if output.suffix.lower() not in (".wav", ".pcm"):
-        print("error: the output file must end in .wav or .pcm", file=sys.stderr)
+    audio_format = _FORMAT_BY_SUFFIX.get(output.suffix.lower())
+    if audio_format is None:
+        suffixes = ", ".join(_FORMAT_BY_SUFFIX)
+        print(f"error: the output file must end in one of {suffixes}", file=sys.stderr)
         return 2
     service, _ = load_service(settings)
     try:
@@ -56,10 +68,12 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     except UnknownVoiceError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    audio = service.synthesize_all(SpeechJob(text=text, voice=voice, speed=args.speed))
+    encoder = StreamingEncoder(audio_format, streaming=False)
+    for audio in service.synthesize(SpeechJob(text=text, voice=voice, speed=args.speed)):
+        encoder.encode(audio)
     service.close()
-    output.write_bytes(wav_file(audio) if output.suffix.lower() == ".wav" else to_pcm16(audio))
-    print(f"wrote {output} ({len(audio) / 24000:.2f} s of audio)")
+    output.write_bytes(encoder.finalize())
+    print(f"wrote {output} ({encoder.seconds:.2f} s of audio)")
     return 0
 
 
@@ -80,9 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: KOKORO_PORT, 8880)")
     serve.set_defaults(run=_serve)
 
-    say = commands.add_parser("say", help="speak TEXT into a .wav or .pcm file")
+    say = commands.add_parser("say", help="speak TEXT into an audio file")
     say.add_argument("text", help="the text to speak, or - to read standard input")
-    say.add_argument("-o", "--output", required=True, help="output file (.wav or .pcm)")
+    say.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file; its suffix picks the format (.mp3 .opus .aac .flac .wav .pcm)",
+    )
     say.add_argument("--voice", help="voice name (default: KOKORO_DEFAULT_VOICE)")
     say.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0 (default 1.0)")
     say.set_defaults(run=_say)

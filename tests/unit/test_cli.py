@@ -16,6 +16,7 @@ from api.cli import build_parser, main
 from api.settings import Settings
 from api.speech import SpeechService
 from api.weights import MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE, ModelFiles, sha256_of
+from tests.wavcheck import decoded_seconds
 
 
 @pytest.fixture(autouse=True)
@@ -113,12 +114,12 @@ def test_say_rejects_speed_out_of_range_before_loading(
 
 
 @pytest.mark.usefixtures("no_model_loading")
-@pytest.mark.parametrize("name", ["out.mp3", "out", "out.wav.txt", "wav"])
-def test_say_rejects_an_output_not_ending_in_wav_or_pcm(
+@pytest.mark.parametrize("name", ["out.m4a", "out", "out.wav.txt", "wav"])
+def test_say_rejects_an_output_with_an_unknown_suffix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, isolated_environment: Path
 ) -> None:
     assert main(["say", "hello", "-o", str(tmp_path / name)]) == 2
-    assert ".wav or .pcm" in capsys.readouterr().err
+    assert "must end in one of .mp3" in capsys.readouterr().err
     assert not (tmp_path / name).exists()
     assert not isolated_environment.exists()
 
@@ -201,3 +202,11 @@ def test_bake_into_an_unusable_path_exits_1(
     blocker.write_text("")
     assert main(["bake", str(blocker / "model")]) == 1
     assert "error: Cannot prepare the model directory" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("fake_model")
+@pytest.mark.parametrize("suffix", [".mp3", ".opus", ".aac", ".flac"])
+def test_say_writes_codec_formats(tmp_path: Path, suffix: str) -> None:
+    output = tmp_path / f"hello{suffix}"
+    assert main(["say", "Hello there. Twice.", "-o", str(output)]) == 0
+    assert decoded_seconds(output.read_bytes()) > 0.5
