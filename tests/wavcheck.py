@@ -9,6 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+# What each response_format must be served as (OpenAI's and the web's types).
+EXPECTED_CONTENT_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+
 
 @dataclass
 class WavInfo:

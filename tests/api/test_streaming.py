@@ -18,21 +18,13 @@ from api.app import create_app
 from api.backends.fake import FakeBackend
 from api.settings import Settings
 from tests.integration.conftest import free_port
-from tests.wavcheck import decoded_seconds, read_wav
+from tests.wavcheck import EXPECTED_CONTENT_TYPES, decoded_seconds, read_wav
 
 SPEECH = "/v1/audio/speech"
 PARAGRAPH = (
     "The first sentence is short. The second one is a little longer than the first. "
     "A third sentence follows, with a comma in it. And the fourth sentence ends it!"
 )
-CONTENT_TYPES = {
-    "mp3": "audio/mpeg",
-    "opus": "audio/ogg",
-    "aac": "audio/aac",
-    "flac": "audio/flac",
-    "wav": "audio/wav",
-    "pcm": "audio/pcm",
-}
 CODEC_FORMATS = ["mp3", "opus", "aac", "flac", "wav"]
 
 
@@ -51,7 +43,7 @@ async def test_every_format_decodes_to_the_pcm_duration(
     body = {"input": PARAGRAPH, "response_format": audio_format, "stream": stream}
     response = await client.post(SPEECH, json=body)
     assert response.status_code == 200
-    assert response.headers["content-type"] == CONTENT_TYPES[audio_format]
+    assert response.headers["content-type"] == EXPECTED_CONTENT_TYPES[audio_format]
     assert decoded_seconds(response.content) == pytest.approx(expected, rel=0.03)
 
 
