@@ -10,8 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from api.audio.silence import shape_silence
 from api.backends.base import Audio, Backend
-from api.text.chunks import STREAMING, WHOLE, ChunkSchedule, Vocabulary, plan_chunks
+from api.text.chunks import (
+    STREAMING,
+    WHOLE,
+    ChunkSchedule,
+    Vocabulary,
+    pause_after,
+    plan_chunks,
+)
 from api.text.g2p import language_for_voice
 from api.text.split import split_sentences
 from api.voices.store import Voice, VoiceStore
@@ -67,20 +75,28 @@ class SpeechService:
             if not self.vocabulary.is_silent(phonemes):
                 yield phonemes
 
+    def phoneme_chunks(
+        self, text: str, language: str, schedule: ChunkSchedule = WHOLE
+    ) -> Iterator[str]:
+        """Phoneme chunks (at most 510 symbols, one token each) sized along ``schedule``."""
+        return plan_chunks(self._sentence_phonemes(text, language), schedule)
+
     def token_chunks(
         self, text: str, language: str, schedule: ChunkSchedule = WHOLE
     ) -> Iterator[list[int]]:
         """Token-id chunks (at most 510 ids) sized along ``schedule``."""
-        for chunk in plan_chunks(self._sentence_phonemes(text, language), schedule):
+        for chunk in self.phoneme_chunks(text, language, schedule):
             yield self.vocabulary.encode(chunk)
 
     def synthesize(
         self, job: SpeechJob, schedule: ChunkSchedule = WHOLE
     ) -> Generator[Audio, None, None]:
-        """Blocking: audio for each chunk of ``job``, in order."""
-        for tokens in self.token_chunks(job.text, job.effective_language, schedule):
-            style = job.voice.style_for(len(tokens))
-            yield self.backend.synthesize(tokens, style, job.speed)
+        """Blocking: audio for each chunk of ``job``, in order, ready to be joined:
+        the model's edge silence is cut to the pause the chunk's end calls for."""
+        for phonemes in self.phoneme_chunks(job.text, job.effective_language, schedule):
+            tokens = self.vocabulary.encode(phonemes)
+            audio = self.backend.synthesize(tokens, job.voice.style_for(len(tokens)), job.speed)
+            yield shape_silence(audio, pause_seconds=pause_after(phonemes) / job.speed)
 
     def synthesize_all(self, job: SpeechJob) -> Audio:
         """Blocking: the whole utterance as one array."""

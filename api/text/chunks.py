@@ -103,6 +103,21 @@ WHOLE = ChunkSchedule(first_tokens=150, first_clause_max=150, growth=1.0, max_to
 """Whole sentences packed into large chunks: for complete files, where only
 throughput and prosody matter."""
 
+SENTENCE_PAUSE_SECONDS = 0.3
+CLAUSE_PAUSE_SECONDS = 0.15
+WORD_PAUSE_SECONDS = 0.05
+
+
+def pause_after(phonemes: str) -> float:
+    """Seconds of silence that should follow a chunk, at speed 1, from how it ends."""
+    text = phonemes.rstrip(' "”)')
+    if text.endswith((".", "!", "?", "…")):
+        return SENTENCE_PAUSE_SECONDS
+    if text.endswith((",", ";", ":", "—")):
+        return CLAUSE_PAUSE_SECONDS
+    return WORD_PAUSE_SECONDS
+
+
 _CLAUSE_BREAK = re.compile(r"(?<=[.!?;:…—,])\s+")
 
 

@@ -59,3 +59,26 @@ def test_whisper_understands_the_speech(
         hypotheses.append(normalized(" ".join(s.text for s in segments)))
     error_rate = jiwer.wer(references, hypotheses)
     assert error_rate <= 0.10, list(zip(references, hypotheses, strict=True))
+
+
+def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None:
+    """Chunk edges carry the pause their punctuation calls for, not the model's
+    one-second padding, and no chunk starts or ends with a jump (a click)."""
+    text = (
+        "The lighthouse keeper climbed the narrow stairs every evening, long before the "
+        "sun touched the sea. He trimmed the wick, polished the great lens, and wrote the "
+        "weather in a worn leather book."
+    )
+    chunks = list(
+        real_service.synthesize(SpeechJob(text, real_service.voices.get("jf_alpha")), STREAMING)
+    )
+    assert len(chunks) >= 3
+    for chunk in chunks:
+        assert abs(chunk[0]) < 0.01
+        assert abs(chunk[-1]) < 0.01
+    joined = np.concatenate(chunks)
+    quiet = np.abs(joined) < 0.01
+    # Longest run of silence anywhere in the joined audio.
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    longest = max(end - start for start, end in zip(edges[::2], edges[1::2], strict=True))
+    assert longest / 24_000 < 0.6

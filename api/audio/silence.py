@@ -1,0 +1,42 @@
+"""Silence at chunk edges: trimmed to a natural pause when chunks are joined.
+
+Kokoro pads every call with about 0.28 s of silence before the speech and
+0.7 s after it. Joined as they come, chunks would leave a one-second hole at
+every chunk boundary, mid-sentence included. Each chunk is cut to its speech
+plus a short margin and followed by the pause its last punctuation calls for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from api.backends.base import SAMPLE_RATE, Audio
+
+SILENCE_THRESHOLD = 0.01
+"""Samples below this amplitude (-40 dBFS) count as silence."""
+MARGIN_SECONDS = 0.05
+"""Silence kept on each side of the speech, so soft onsets and releases survive."""
+FADE_SECONDS = 0.005
+"""Fade at each cut, so a cut never makes a click."""
+
+
+def shape_silence(audio: Audio, *, pause_seconds: float, sample_rate: int = SAMPLE_RATE) -> Audio:
+    """Keep the speech with a small margin, then exactly ``pause_seconds`` of silence
+    after it (margin included). All-silent audio becomes just the pause."""
+    margin = round(MARGIN_SECONDS * sample_rate)
+    pause = max(round(pause_seconds * sample_rate), margin)
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD)
+    if loud.size == 0:
+        return np.zeros(pause, dtype=np.float32)
+    start = max(0, int(loud[0]) - margin)
+    end = min(len(audio), int(loud[-1]) + 1 + margin)
+    speech = np.array(audio[start:end], dtype=np.float32)
+    fade = min(round(FADE_SECONDS * sample_rate), len(speech) // 2)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        if start > 0:
+            speech[:fade] *= ramp
+        if end < len(audio):
+            speech[-fade:] *= ramp[::-1]
+    kept_tail = end - 1 - int(loud[-1])
+    return np.concatenate([speech, np.zeros(max(0, pause - kept_tail), dtype=np.float32)])
