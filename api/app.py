@@ -18,7 +18,7 @@ from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
-from api.voices.store import VoiceStore
+from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore, check_openai_voices
 from api.weights import ensure_model_dir
 
 logger = logging.getLogger(__name__)
@@ -37,9 +37,16 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         from api.backends.onnx import OnnxBackend  # noqa: PLC0415 - loads onnxruntime
 
         backend = OnnxBackend(files.model, threads=settings.onnx_threads)
+    voices = VoiceStore(
+        files.voices,
+        settings.voices_dir,
+        openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
+        cache_size=settings.voice_cache_size,
+    )
+    check_openai_voices(voices, voices.openai_voices)
     service = SpeechService(
         backend,
-        VoiceStore(files.voices, settings.voices_dir),
+        voices,
         Vocabulary.load(files.vocab),
         EspeakG2P(),
         workers=settings.inference_workers,

@@ -6,8 +6,12 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.voices.store import VoiceStore
 
 _FORMAT_BY_SUFFIX = {
     ".mp3": "mp3",
@@ -77,6 +81,53 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _open_store(settings: Settings) -> VoiceStore:
+    from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore  # noqa: PLC0415
+    from api.weights import ensure_model_dir  # noqa: PLC0415
+
+    files = ensure_model_dir(settings.model_dir)
+    return VoiceStore(
+        files.voices,
+        settings.voices_dir,
+        openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
+    )
+
+
+def _voices_list(_: argparse.Namespace, settings: Settings) -> int:
+    store = _open_store(settings)
+    print(f"{'id':<24} {'source':<9} {'language':<8} {'gender':<7} spec")
+    for voice in store.all():
+        print(
+            f"{voice.id:<24} {voice.source:<9} {voice.language or '-':<8} "
+            f"{voice.gender or '-':<7} {voice.spec or ''}"
+        )
+    for alias, spec in sorted(store.openai_voices.items()):
+        print(f"{alias:<24} {'openai':<9} {'-':<8} {'-':<7} {spec}")
+    return 0
+
+
+def _voices_import(args: argparse.Namespace, settings: Settings) -> int:
+    from api.voices.download import DownloadError, fetch_voice_file  # noqa: PLC0415
+    from api.voices.store import (  # noqa: PLC0415
+        ProtectedVoiceError,
+        VoiceError,
+        VoiceExistsError,
+    )
+
+    try:
+        data, filename = fetch_voice_file(args.source, settings.max_voice_file_bytes)
+        voices = _open_store(settings).import_packs(
+            data, filename, name=args.name, origin=args.source, overwrite=args.overwrite
+        )
+    except (DownloadError, VoiceError, ProtectedVoiceError, VoiceExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for voice in voices:
+        print(f"imported {voice.id} into {settings.voices_dir}")
+    print("A running server sees new files after a restart; POST /v1/audio/voices adds them live.")
+    return 0
+
+
 def _bake(args: argparse.Namespace, _: Settings) -> int:
     from api.weights import bake  # noqa: PLC0415
 
@@ -105,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--voice", help="voice name (default: KOKORO_DEFAULT_VOICE)")
     say.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0 (default 1.0)")
     say.set_defaults(run=_say)
+
+    voices = commands.add_parser("voices", help="list or import voices").add_subparsers(
+        dest="voices_command", required=True
+    )
+    voices_list = voices.add_parser("list", help="list every voice and OpenAI voice name")
+    voices_list.set_defaults(run=_voices_list)
+    voices_import = voices.add_parser(
+        "import", help="import a voice file (.pt .pth .npy .npz .bin) from a path or URL"
+    )
+    voices_import.add_argument("source", help="file path, or an http(s) URL")
+    voices_import.add_argument("--name", help="name for a single-voice file (default: its stem)")
+    voices_import.add_argument("--overwrite", action="store_true", help="replace a saved voice")
+    voices_import.set_defaults(run=_voices_import)
 
     bake = commands.add_parser("bake", help="write model, vocabulary and voices into DIRECTORY")
     bake.add_argument("directory")

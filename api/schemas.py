@@ -63,10 +63,15 @@ class VoiceInfo(BaseModel):
     language: str | None
     gender: str | None
     source: str
+    """builtin, imported or mix."""
+    spec: str | None = None
+    """For a mix: the blend it was made from."""
 
 
 class VoiceList(BaseModel):
     voices: list[VoiceInfo]
+    openai_voices: dict[str, str] | None = None
+    """OpenAI voice name -> the voice or blend it stands for."""
 
 
 class ModelCard(BaseModel):

@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     default_voice: str = Field(default="jf_alpha", pattern=r"^[a-z0-9_\-]+$")
     """Voice used when a request names none (the CLI's ``say`` default too)."""
 
+    openai_voices: dict[str, str] = Field(default_factory=dict)
+    """OpenAI voice name -> voice or blend, as JSON (e.g. ``{"alloy": "af_heart"}``);
+    merged over the defaults, which map every OpenAI name to the built-in voices."""
+
+    voice_cache_size: int = Field(default=32, ge=0, le=4096)
+    """Blends kept in memory (least recently used dropped first); 0 blends every time."""
+
+    max_voice_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024**3)
+    """Largest voice file accepted by upload or import, in bytes."""
+
     max_input_chars: int = Field(default=100_000, ge=1, le=1_000_000)
     """Longest accepted ``input``, in characters; longer requests get HTTP 413."""
 

@@ -20,7 +20,7 @@ from api.text.chunks import (
     pause_after,
     plan_chunks,
 )
-from api.text.g2p import language_for_voice
+from api.text.g2p import g2p_language
 from api.text.split import split_sentences
 from api.voices.store import Voice, VoiceStore
 
@@ -39,7 +39,7 @@ class SpeechJob:
 
     @property
     def effective_language(self) -> str:
-        return self.language or language_for_voice(self.voice.id)
+        return self.language or g2p_language(self.voice.language)
 
 
 class SpeechService:

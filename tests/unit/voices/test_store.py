@@ -75,11 +75,22 @@ def test_a_missing_voices_dir_is_fine(model_files: ModelFiles, tmp_path: Path) -
     assert VoiceStore(model_files.voices, tmp_path / "absent").ids() == BUILTIN_VOICES
 
 
-def test_files_other_than_npy_are_ignored(model_files: ModelFiles, voices_dir: Path) -> None:
-    np.save(voices_dir / "voice.npy", _pack())
-    (voices_dir / "voice.npy").rename(voices_dir / "voice.bin")
+def test_every_voice_file_format_is_read_and_other_files_ignored(
+    model_files: ModelFiles, voices_dir: Path
+) -> None:
+    np.save(voices_dir / "single.npy", _pack())
+    np.savez(voices_dir / "several.bin", xf_one=_pack(1.0), xm_two=_pack(2.0))
+    (voices_dir / "several.bin.npz").rename(voices_dir / "several.bin")
     (voices_dir / "notes.txt").write_text("hi")
-    assert VoiceStore(model_files.voices, voices_dir).ids() == BUILTIN_VOICES
+    (voices_dir / "index.json").write_text('{"voices": {}}')
+    store = VoiceStore(model_files.voices, voices_dir)
+    assert store.ids() == sorted([*BUILTIN_VOICES, "single", "xf_one", "xm_two"])
+    assert {store.get(n).source for n in ("single", "xf_one", "xm_two")} == {"imported"}
+
+
+def test_file_names_are_lowercased(model_files: ModelFiles, voices_dir: Path) -> None:
+    np.save(voices_dir / "AF_Mine.npy", _pack())
+    assert "af_mine" in VoiceStore(model_files.voices, voices_dir)
 
 
 def test_unusable_packs_are_skipped_and_logged(
@@ -100,7 +111,7 @@ def test_unusable_packs_are_skipped_and_logged(
     assert "garbage.npy" in logged
 
 
-@pytest.mark.parametrize("name", ["Upper", "has space", "a" * 65])
+@pytest.mark.parametrize("name", ["has space", "a" * 65, "dots.in.name"])
 def test_invalid_voice_file_names_are_skipped(
     model_files: ModelFiles, voices_dir: Path, name: str
 ) -> None:
@@ -232,7 +243,7 @@ def test_style_for_picks_row_n_minus_1_clamped(token_count: int, row: int) -> No
         ("ff_siwis", "Siwis", "female", "fr-fr"),
         ("my-voice", "My Voice", None, None),
         ("qf_unknown", "Unknown", "female", None),
-        ("ax_odd", "Odd", None, None),
+        ("ax_odd", "Ax Odd", None, None),
     ],
 )
 def test_name_gender_and_language_come_from_the_id(
