@@ -42,6 +42,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         settings.voices_dir,
         openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
         cache_size=settings.voice_cache_size,
+        max_file_bytes=settings.max_voice_file_bytes,
     )
     check_openai_voices(voices, voices.openai_voices)
     service = SpeechService(

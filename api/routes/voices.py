@@ -86,7 +86,7 @@ class CombineRequest(BaseModel):
 async def combine_voices(body: CombineRequest, service: SpeechServiceDep) -> Response:
     """Blend voices into one pack, returned as a PyTorch ``.pt`` file; with ``name``,
     also save it as a voice that is listed, usable and kept across restarts."""
-    voice = resolve_voice(service.voices, body.voices, param="voices")
+    voice = await asyncio.to_thread(resolve_voice, service.voices, body.voices, "voices")
     filename = voice.id if voice.source != "mix" else "mix"
     if body.name is not None:
         try:
@@ -100,7 +100,8 @@ async def combine_voices(body: CombineRequest, service: SpeechServiceDep) -> Res
         "Content-Disposition": f'attachment; filename="{filename}.pt"',
         "X-Voice-Spec": voice.spec or voice.id,
     }
-    return Response(pt_bytes(voice.pack), media_type="application/octet-stream", headers=headers)
+    data = await asyncio.to_thread(pt_bytes, voice.pack)
+    return Response(data, media_type="application/octet-stream", headers=headers)
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:

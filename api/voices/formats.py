@@ -5,7 +5,8 @@ model's authors publish them), as numpy ``.npy`` arrays, and as ``.npz``
 archives of many packs (``voices.bin`` of kokoro-onnx is one). Every file is
 untrusted input: a ``.pt`` file is a pickle, and unpickling it normally can run
 any code, so the reader here rebuilds tensors with a restricted unpickler that
-knows only the handful of names a tensor needs, and refuses everything else.
+knows only the handful of names and opcodes a tensor needs, and refuses
+everything else.
 Sizes are checked before anything is decompressed, so a small upload cannot
 expand into gigabytes.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import pickletools
+import reprlib
 import struct
 import zipfile
 from collections import OrderedDict
@@ -33,7 +36,7 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = (".pt", ".pth", ".npy", ".npz", ".bin")
 # any honest file and stop archives that decompress into more than that.
 _MAX_MEMBER_BYTES = 64 << 20
 _MAX_ARCHIVE_BYTES = 256 << 20
-_MAX_PICKLE_BYTES = 1 << 20
+_MAX_PICKLE_BYTES = 256 << 10
 _MAX_PACKS = 256
 _MAX_TENSOR_DIMS = 8
 _MAX_TENSOR_ELEMENTS = _MAX_MEMBER_BYTES // 4
@@ -50,6 +53,26 @@ _STORAGE_DTYPES = {
     "BFloat16Storage": "<u2",
 }
 _BFLOAT16 = "BFloat16Storage"
+
+# The pickle opcodes that torch.save (protocol 2, or 3-4 when asked) uses for
+# tensors and dicts of them. Anything else (BUILD, object instantiation, buffers,
+# the copyreg extension registry) is refused before the unpickler sees the bytes.
+_ALLOWED_OPCODES = frozenset(
+    {
+        "PROTO", "FRAME", "STOP", "MARK", "POP", "POP_MARK", "DUP",
+        "NONE", "NEWTRUE", "NEWFALSE", "BININT", "BININT1", "BININT2", "LONG1", "BINFLOAT",
+        "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8",
+        "EMPTY_TUPLE", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3",
+        "EMPTY_LIST", "APPEND", "APPENDS", "LIST",
+        "EMPTY_DICT", "DICT", "SETITEM", "SETITEMS",
+        "BINPUT", "LONG_BINPUT", "BINGET", "LONG_BINGET", "MEMOIZE",
+        "GLOBAL", "STACK_GLOBAL", "REDUCE", "BINPERSID",
+    }
+)  # fmt: skip
+# The C unpickler grows its memo to the largest index a PUT names, so a 12-byte
+# pickle naming index 2**31 would allocate gigabytes; an honest index is below
+# the number of opcodes, so below the pickle's length.
+_MEMO_OPCODES = frozenset({"BINPUT", "LONG_BINPUT", "BINGET", "LONG_BINGET"})
 _ByteOrder = Literal["<", ">"]
 
 # Format 3.0 differs from 2.0 only in allowing utf-8 field names, which a float
@@ -173,7 +196,14 @@ def _parse_npy(data: bytes, origin: str) -> npt.NDArray[np.generic]:
         raise VoiceError(f"{origin}: not a .npy array ({type(e).__name__}: {e})") from e
     if header is None:
         raise VoiceError(f"{origin}: unsupported .npy format version {version}")
-    shape, fortran_order, dtype = header
+    fortran_order, dtype = header[1], header[2]
+    # numpy checks that the dimensions are integers, which lets through negative or
+    # enormous ones (and bools); a zero-size array may still claim any of them.
+    shape = tuple(int(size) for size in header[0])
+    if len(shape) > _MAX_TENSOR_DIMS or any(
+        not 0 <= size <= _MAX_TENSOR_ELEMENTS for size in shape
+    ):
+        raise VoiceError(f"{origin}: .npy header has an impossible shape {_short(shape)}")
     if dtype.kind != "f" or dtype.hasobject:
         raise VoiceError(f"{origin}: array has dtype {dtype}, expected float32")
     count = math.prod(shape)
@@ -231,13 +261,21 @@ class _Tensor:
     values: npt.NDArray[np.float32]
 
 
+def _short(value: object) -> str:
+    """``repr`` cut to a line: values in error messages come from untrusted files."""
+    limited = reprlib.Repr()  # its keyword arguments are Python 3.12+
+    limited.maxlevel = 2
+    limited.maxstring = limited.maxother = 60
+    return limited.repr(value)
+
+
 def _int_tuple(value: object, what: str) -> tuple[int, ...]:
     if not isinstance(value, tuple) or len(value) > _MAX_TENSOR_DIMS:
         raise _RefusedPickleError(f"tensor {what} is not a tuple of at most {_MAX_TENSOR_DIMS}")
     numbers: list[int] = []
     for item in value:
         if not isinstance(item, int) or item < 0:
-            raise _RefusedPickleError(f"tensor {what} {value!r} holds {item!r}")
+            raise _RefusedPickleError(f"tensor {what} {_short(value)} holds {_short(item)}")
         numbers.append(item)
     return tuple(numbers)
 
@@ -256,7 +294,7 @@ class _RebuildTensor:
         if not isinstance(storage, _Storage):
             raise _RefusedPickleError("tensor is not built on a storage")
         if not isinstance(offset, int) or offset < 0:
-            raise _RefusedPickleError(f"tensor storage offset {offset!r} is invalid")
+            raise _RefusedPickleError(f"tensor storage offset {_short(offset)} is invalid")
         sizes = _int_tuple(shape, "shape")
         strides = _int_tuple(stride, "stride")
         if len(sizes) != len(strides):
@@ -333,12 +371,14 @@ class _TensorUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: object) -> _Storage:
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise _RefusedPickleError(f"data.pkl has an unknown persistent id {pid!r}")
+            raise _RefusedPickleError(f"data.pkl has an unknown persistent id {_short(pid)}")
         _, storage_type, key, _location, numel = pid
         if not isinstance(storage_type, _StorageType):
-            raise _RefusedPickleError(f"storage type {storage_type!r} is not a tensor storage")
+            raise _RefusedPickleError(
+                f"storage type {_short(storage_type)} is not a tensor storage"
+            )
         if not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
-            raise _RefusedPickleError(f"storage reference {pid!r} is malformed")
+            raise _RefusedPickleError(f"storage reference {_short(pid)} is malformed")
         cached = self._storages.get(key)
         if cached is None:
             cached = self._storages[key] = self._load_storage(storage_type.name, key, numel)
@@ -377,11 +417,10 @@ def _read_torch(data: bytes, filename: str, stem: str) -> dict[str, VoicePack]:
         if recorded not in (b"little", b"big"):
             raise VoiceError(f"{filename}: unknown byte order {recorded!r}")
         byteorder = "<" if recorded == b"little" else ">"
-    unpickler = _TensorUnpickler(
-        reader.read(pickles[0], limit=_MAX_PICKLE_BYTES), reader, prefix, byteorder
-    )
+    pickled = reader.read(pickles[0], limit=_MAX_PICKLE_BYTES)
     try:
-        loaded: object = unpickler.load()
+        _check_opcodes(pickled)
+        loaded: object = _TensorUnpickler(pickled, reader, prefix, byteorder).load()
     except VoiceError:
         raise
     except _RefusedPickleError as e:
@@ -395,6 +434,17 @@ def _read_torch(data: bytes, filename: str, stem: str) -> dict[str, VoicePack]:
         name: validate_pack(tensor.values, origin)
         for name, (origin, tensor) in _tensors_by_name(loaded, filename, stem).items()
     }
+
+
+def _check_opcodes(pickled: bytes) -> None:
+    """Refuse opcodes a tensor pickle never holds, and memo indices that would exhaust memory."""
+    for opcode, arg, _ in pickletools.genops(pickled):
+        if opcode.name not in _ALLOWED_OPCODES:
+            raise _RefusedPickleError(
+                f"data.pkl uses the pickle opcode {opcode.name}, which a saved tensor never needs"
+            )
+        if opcode.name in _MEMO_OPCODES and isinstance(arg, int) and arg > len(pickled):
+            raise _RefusedPickleError(f"data.pkl names memo slot {arg} in {len(pickled)} bytes")
 
 
 def _is_torch_pickle(name: str) -> bool:
@@ -419,8 +469,8 @@ def _tensors_by_name(loaded: object, filename: str, stem: str) -> dict[str, tupl
     for key, value in loaded.items():
         if not isinstance(key, str) or not isinstance(value, _Tensor):
             raise VoiceError(
-                f"{filename}: entry {key!r} is a Python {type(value).__name__}, not a tensor "
-                "(a voice file holds a tensor or a dict of tensors)"
+                f"{filename}: entry {_short(key)} is a Python {type(value).__name__}, "
+                "not a tensor (a voice file holds a tensor or a dict of tensors)"
             )
         tensors[key] = (f"{filename}:{key}", value)
     if len(tensors) == 1:

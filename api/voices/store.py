@@ -32,6 +32,7 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
+from api.voices.formats import SUPPORTED_SUFFIXES, read_voice_packs
 from api.voices.mixer import VoiceSpec, blend, parse_voice_spec
 from api.voices.packs import PACK_SHAPE, StyleVector, VoiceError, VoicePack, validate_pack
 
@@ -165,10 +166,11 @@ def _load_npz(path: Path) -> dict[str, VoicePack]:
         raise VoiceError(f"{path}: not a readable .npz voice archive ({e})") from e
 
 
-def _read_voice_file(path: Path) -> dict[str, VoicePack]:
-    from api.voices.formats import read_voice_packs  # noqa: PLC0415 - avoids an import cycle
-
+def _read_voice_file(path: Path, max_bytes: int) -> dict[str, VoicePack]:
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise VoiceError(f"{path}: {size} bytes, over the limit of {max_bytes} bytes")
         data = path.read_bytes()
     except OSError as e:
         raise VoiceError(f"{path}: cannot be read ({e})") from e
@@ -213,6 +215,7 @@ class VoiceStore:
         *,
         openai_voices: OpenAIVoices | None = None,
         cache_size: int = 32,
+        max_file_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self._lock = threading.RLock()
         self._builtin: dict[str, Voice] = {
@@ -223,6 +226,7 @@ class VoiceStore:
         self._aliases = dict(openai_voices if openai_voices is not None else {})
         self._cache: OrderedDict[str, Voice] = OrderedDict()
         self._cache_size = cache_size
+        self._max_file_bytes = max_file_bytes
         self.voices_dir = voices_dir.resolve() if voices_dir is not None else None
         if self.voices_dir is not None and self.voices_dir.is_dir():
             self._load_user_voices(self.voices_dir)
@@ -237,13 +241,11 @@ class VoiceStore:
             except (OSError, ValueError, KeyError, TypeError):
                 logger.exception("ignoring unreadable voice index %s", index_path)
                 self._managed = {}
-        from api.voices.formats import SUPPORTED_SUFFIXES  # noqa: PLC0415
-
         for path in sorted(directory.iterdir()):
             if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):
                 continue
             try:
-                packs = _read_voice_file(path)
+                packs = _read_voice_file(path, self._max_file_bytes)
             except VoiceError:
                 logger.exception("skipping unusable voice file %s", path)
                 continue
@@ -432,8 +434,6 @@ class VoiceStore:
         overwrite: bool = False,
     ) -> list[Voice]:
         """Read a voice file's bytes and save its packs (named ``name`` if it holds one)."""
-        from api.voices.formats import read_voice_packs  # noqa: PLC0415
-
         packs = read_voice_packs(data, filename)
         if name is not None:
             if len(packs) != 1:

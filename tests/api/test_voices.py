@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from api.voices.formats import pt_bytes, read_voice_packs
 
 from api.app import create_app
 from api.backends.fake import FakeBackend
 from api.settings import Settings
+from api.voices.formats import pt_bytes, read_voice_packs
 from api.voices.store import DEFAULT_OPENAI_VOICES
 from api.weights import ModelFiles
 
@@ -205,3 +205,14 @@ async def test_an_official_pack_uploads(client: httpx.AsyncClient) -> None:
     assert response.status_code == 201
     voice = (await listed(client))["af_heart"]
     assert (voice["language"], voice["gender"], voice["source"]) == ("en-us", "female", "imported")
+
+
+async def test_an_upload_that_is_not_a_file_is_a_clear_400(
+    client: httpx.AsyncClient, model_files: ModelFiles
+) -> None:
+    data = pt_bytes(builtin(model_files, "jm_kumo"))
+    files = {"file": ("", data, "application/octet-stream")}  # no file name: a plain field
+    response = await client.post("/v1/audio/voices", files=files, data={"name": "nameless"})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "file"
+    assert "nameless" not in await listed(client)

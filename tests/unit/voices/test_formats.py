@@ -499,20 +499,34 @@ def test_malicious_global_inside_the_tensor_is_refused(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-def test_pickle_cannot_alter_the_reader() -> None:
-    # BUILD sets attributes on the object below it: here the tensor rebuilder stand-in.
-    tamper = (
+@pytest.mark.parametrize(
+    "opcodes",
+    [
+        # BUILD sets attributes on the object below it: here the tensor rebuilder.
         _global("torch._utils", "_rebuild_tensor_v2")
         + pickle.EMPTY_DICT
         + _text("__call__")
         + _int(0)
         + pickle.SETITEM
-        + pickle.BUILD
-    )
-    with pytest.raises(VoiceError):
-        read_voice_packs(_torch_file(_pickled(tamper)), "tamper.pt")
+        + pickle.BUILD,
+        _global("collections", "OrderedDict") + pickle.EMPTY_TUPLE + pickle.NEWOBJ,
+        pickle.BYTEARRAY8 + struct.pack("<Q", 3) + b"abc",
+        pickle.EXT1 + b"\x01",
+    ],
+    ids=["build", "newobj", "bytearray8", "ext1"],
+)
+def test_pickle_opcodes_beyond_tensors_are_refused(opcodes: bytes) -> None:
+    with pytest.raises(VoiceError, match="opcode"):
+        read_voice_packs(_torch_file(_pickled(opcodes)), "odd.pt")
     pack = _pack()
     np.testing.assert_array_equal(read_voice_packs(pt_bytes(pack), "v.pt")["v"], pack)
+
+
+def test_memo_index_that_would_exhaust_memory_is_refused() -> None:
+    # Unchecked, the C unpickler would reserve 2**31 memo slots (16 GiB) for this.
+    pickled = _pickled(pickle.NONE + pickle.LONG_BINPUT + struct.pack("<I", 1 << 31))
+    with pytest.raises(VoiceError, match="memo slot 2147483648"):
+        read_voice_packs(_torch_file(pickled), "memo.pt")
 
 
 @pytest.mark.parametrize(
@@ -615,6 +629,36 @@ def test_npy_of_python_objects_is_refused_without_unpickling(tmp_path: Path) -> 
     assert not marker.exists()
 
 
+def _npy_claiming(shape: str, data: bytes = b"") -> bytes:
+    """A version 1.0 .npy file whose header claims ``shape`` for float32 ``data``."""
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}".encode()
+    header = header.ljust(118) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + data
+
+
+@pytest.mark.parametrize(
+    "shape", ["(-2, 3)", "(-1,)", "(-510, -256)", "(0, 10000000000000000000)", str((1,) * 9)]
+)
+def test_npy_header_with_impossible_shape_is_refused(shape: str) -> None:
+    with pytest.raises(VoiceError, match="impossible shape"):
+        read_voice_packs(_npy_claiming(shape, _pack().tobytes()), "v.npy")
+
+
+def test_npy_header_with_boolean_dimension_is_read_as_its_integer() -> None:
+    with pytest.raises(VoiceError, match=r"shape \(1,\)"):
+        read_voice_packs(_npy_claiming("(True,)", _pack().tobytes()), "v.npy")
+
+
+def test_npy_header_claiming_more_data_than_present_is_refused() -> None:
+    with pytest.raises(VoiceError, match="truncated"):
+        read_voice_packs(_npy_claiming("(510, 9, 256)", _pack().tobytes()), "v.npy")
+
+
+def test_npy_header_helper_writes_what_numpy_reads() -> None:
+    pack = _pack()
+    assert np.array_equal(np.load(io.BytesIO(_npy_claiming(str(PACK_SHAPE), pack.tobytes()))), pack)
+
+
 def test_npz_with_too_many_members_is_refused() -> None:
     members = {f"v{i}.npy": b"" for i in range(257)}
     with pytest.raises(VoiceError, match="257 files"):
@@ -660,6 +704,18 @@ _VALID_PICKLE = _pickled(_dict({"a": _tensor("0"), "b": _tensor("0", offset=0)})
 _STORAGE = _pack().tobytes()
 
 
+# A damaged header can look like a Python 2 .npy (numpy warns) or hold a text
+# string opcode with a stray escape (pickletools warns); both are refused anyway.
+_IGNORE_PICKLETOOLS_ESCAPE = pytest.mark.filterwarnings(
+    "ignore:invalid escape sequence:DeprecationWarning"
+)
+_IGNORE_NUMPY_PYTHON2_HEADER = pytest.mark.filterwarnings(
+    "ignore:Reading `.npy` or `.npz` file required:UserWarning"
+)
+
+
+@_IGNORE_PICKLETOOLS_ESCAPE
+@_IGNORE_NUMPY_PYTHON2_HEADER
 @settings(max_examples=150, deadline=1000)
 @given(
     position=st.integers(0, len(_VALID_PICKLE) - 1),
@@ -677,6 +733,8 @@ def test_property_damaged_pickles_raise_only_voice_error(
     assert all(pack.shape == PACK_SHAPE for pack in packs.values())
 
 
+@_IGNORE_PICKLETOOLS_ESCAPE
+@_IGNORE_NUMPY_PYTHON2_HEADER
 @settings(max_examples=100, deadline=1000)
 @given(
     suffix=st.sampled_from(SUPPORTED_SUFFIXES),
