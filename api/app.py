@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api import __version__
 from api.backends.base import Backend
 from api.errors import install_error_handlers
-from api.routes import health, models, speech, voices
+from api.routes import dev, health, models, speech, voices
 from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import Vocabulary
@@ -36,7 +36,9 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
     if backend is None:
         from api.backends.onnx import OnnxBackend  # noqa: PLC0415 - loads onnxruntime
 
-        backend = OnnxBackend(files.model, threads=settings.onnx_threads)
+        backend = OnnxBackend(
+            files.model, threads=settings.onnx_threads, timed_model=files.timed_model
+        )
     voices = VoiceStore(
         files.voices,
         settings.voices_dir,
@@ -88,6 +90,6 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (speech, voices, models, health):
+    for module in (speech, voices, models, health, dev):
         app.include_router(module.router)
     return app

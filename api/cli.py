@@ -132,7 +132,10 @@ def _bake(args: argparse.Namespace, _: Settings) -> int:
     from api.weights import bake  # noqa: PLC0415
 
     files = bake(Path(args.directory))
-    print(f"baked {files.directory}: {files.model.name} (sha256 {files.sha256}), vocab, voices")
+    print(
+        f"baked {files.directory}: {files.model.name} (sha256 {files.sha256}), "
+        f"{files.timed_model.name}, vocab, voices"
+    )
     return 0
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.text.normalize import NormalizationOptions
+
 ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 
 ACCEPTED_MODELS = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")
@@ -41,6 +43,18 @@ class SpeechRequest(BaseModel):
     stream_format: Literal["audio", "sse"] = Field(
         default="audio",
         description="'sse' sends Server-Sent Events with base64 audio deltas instead of raw bytes.",
+    )
+    lang_code: str | None = Field(
+        default=None,
+        description=(
+            "Language to read the text in, overriding the voice's: a Kokoro letter "
+            "(a, b, e, f, h, i, j, p, z) or a name "
+            "(en-us, en-gb, es, fr-fr, hi, it, ja, pt-br, cmn)."
+        ),
+    )
+    normalization_options: NormalizationOptions | None = Field(
+        default=None,
+        description="English text normalization switches (numbers, money, dates, URLs ...).",
     )
     instructions: str | None = Field(
         default=None, description="Accepted for compatibility with gpt-4o-mini-tts; ignored."

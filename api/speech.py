@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from api.audio.silence import shape_silence
-from api.backends.base import Audio, Backend
+from api.backends.base import SAMPLE_RATE, Audio, Backend
 from api.text.chunks import (
     STREAMING,
     WHOLE,
@@ -20,12 +20,10 @@ from api.text.chunks import (
     pause_after,
     plan_chunks,
 )
-from api.text.g2p import g2p_language
-from api.text.split import split_sentences
+from api.text.g2p import ENGLISH, G2P, g2p_language, language_for_text
+from api.text.normalize import NormalizationOptions, normalize_text
+from api.text.split import Pause, split_segments, split_sentences
 from api.voices.store import Voice, VoiceStore
-
-G2P = Callable[[str, str], str]
-"""(text, language) -> phonemes in Kokoro's alphabet."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,8 @@ class SpeechJob:
     voice: Voice
     speed: float = 1.0
     language: str | None = None
+    normalization: NormalizationOptions | None = None
+    """English text normalization; None means the defaults (on)."""
 
     @property
     def effective_language(self) -> str:
@@ -66,20 +66,29 @@ class SpeechService:
         self.backend = backend
         self.voices = voices
         self.vocabulary = vocabulary
-        self._g2p = g2p
+        self.g2p = g2p
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro-infer")
 
-    def _sentence_phonemes(self, text: str, language: str) -> Iterator[str]:
+    def _sentence_phonemes(
+        self, text: str, language: str, normalization: NormalizationOptions | None
+    ) -> Iterator[str]:
         for sentence in split_sentences(text):
-            phonemes = self.vocabulary.clean(self._g2p(sentence, language))
+            sentence_language = language_for_text(sentence, language)
+            if sentence_language in ENGLISH:
+                sentence = normalize_text(sentence, normalization)  # noqa: PLW2901
+            phonemes = self.vocabulary.clean(self.g2p(sentence, sentence_language))
             if not self.vocabulary.is_silent(phonemes):
                 yield phonemes
 
     def phoneme_chunks(
-        self, text: str, language: str, schedule: ChunkSchedule = WHOLE
+        self,
+        text: str,
+        language: str,
+        schedule: ChunkSchedule = WHOLE,
+        normalization: NormalizationOptions | None = None,
     ) -> Iterator[str]:
         """Phoneme chunks (at most 510 symbols, one token each) sized along ``schedule``."""
-        return plan_chunks(self._sentence_phonemes(text, language), schedule)
+        return plan_chunks(self._sentence_phonemes(text, language, normalization), schedule)
 
     def token_chunks(
         self, text: str, language: str, schedule: ChunkSchedule = WHOLE
@@ -92,11 +101,32 @@ class SpeechService:
         self, job: SpeechJob, schedule: ChunkSchedule = WHOLE
     ) -> Generator[Audio, None, None]:
         """Blocking: audio for each chunk of ``job``, in order, ready to be joined:
-        the model's edge silence is cut to the pause the chunk's end calls for."""
-        for phonemes in self.phoneme_chunks(job.text, job.effective_language, schedule):
+        the model's edge silence is cut to the pause the chunk's end calls for, and
+        ``[pause:Ns]`` tags become exactly that much silence."""
+        for segment in split_segments(job.text):
+            if isinstance(segment, Pause):
+                yield np.zeros(round(segment.seconds * SAMPLE_RATE), dtype=np.float32)
+                continue
+            chunks = self.phoneme_chunks(
+                segment, job.effective_language, schedule, job.normalization
+            )
+            yield from self._speak(chunks, job.voice, job.speed)
+
+    def synthesize_phonemes(
+        self, phonemes: str, voice: Voice, speed: float = 1.0
+    ) -> Generator[Audio, None, None]:
+        """Blocking: audio for phonemes given directly (Kokoro's alphabet)."""
+        cleaned = self.vocabulary.clean(phonemes)
+        if not self.vocabulary.is_silent(cleaned):
+            yield from self._speak(plan_chunks([cleaned], WHOLE), voice, speed)
+
+    def _speak(
+        self, chunks: Iterator[str], voice: Voice, speed: float
+    ) -> Generator[Audio, None, None]:
+        for phonemes in chunks:
             tokens = self.vocabulary.encode(phonemes)
-            audio = self.backend.synthesize(tokens, job.voice.style_for(len(tokens)), job.speed)
-            yield shape_silence(audio, pause_seconds=pause_after(phonemes) / job.speed)
+            audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)
+            yield shape_silence(audio, pause_seconds=pause_after(phonemes) / speed)
 
     def synthesize_all(self, job: SpeechJob) -> Audio:
         """Blocking: the whole utterance as one array."""
@@ -139,6 +169,10 @@ class SpeechService:
             # generator is closed once no thread is inside it.
             with contextlib.suppress(ValueError):
                 chunks.close()
+
+    def check_language(self, language: str) -> None:
+        """Raise ``LanguageError`` unless text in ``language`` can be phonemized here."""
+        self.g2p.ensure_available(language)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

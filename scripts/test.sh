@@ -3,7 +3,7 @@
 # (unit, API with a fake backend, and integration tests with the real model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-uv sync --frozen
+uv sync --frozen --extra ja
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
 uv run --frozen mypy

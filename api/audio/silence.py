@@ -20,16 +20,41 @@ FADE_SECONDS = 0.005
 """Fade at each cut, so a cut never makes a click."""
 
 
+def _loud_edges(audio: Audio) -> tuple[int, int] | None:
+    """Indices of the first and the last sample above the threshold; None if none is."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD)
+    if loud.size == 0:
+        return None
+    return int(loud[0]), int(loud[-1])
+
+
+def _with_margin(edges: tuple[int, int], length: int, sample_rate: int) -> tuple[int, int]:
+    margin = round(MARGIN_SECONDS * sample_rate)
+    first, last = edges
+    return max(0, first - margin), min(length, last + 1 + margin)
+
+
+def speech_bounds(audio: Audio, *, sample_rate: int = SAMPLE_RATE) -> tuple[int, int]:
+    """The span ``[start, end)`` of ``audio`` that ``shape_silence`` keeps: from the
+    first to the last sample above ``SILENCE_THRESHOLD``, widened by the margin on
+    each side and clipped to the audio. ``(0, 0)`` for all-silent audio.
+
+    ``start`` is how many samples the shaping cuts from the front, so a position
+    ``p`` in the model's audio is ``p - start`` in the shaped chunk.
+    """
+    edges = _loud_edges(audio)
+    return (0, 0) if edges is None else _with_margin(edges, len(audio), sample_rate)
+
+
 def shape_silence(audio: Audio, *, pause_seconds: float, sample_rate: int = SAMPLE_RATE) -> Audio:
     """Keep the speech with a small margin, then exactly ``pause_seconds`` of silence
     after it (margin included). All-silent audio becomes just the pause."""
     margin = round(MARGIN_SECONDS * sample_rate)
     pause = max(round(pause_seconds * sample_rate), margin)
-    loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD)
-    if loud.size == 0:
+    edges = _loud_edges(audio)
+    if edges is None:
         return np.zeros(pause, dtype=np.float32)
-    start = max(0, int(loud[0]) - margin)
-    end = min(len(audio), int(loud[-1]) + 1 + margin)
+    start, end = _with_margin(edges, len(audio), sample_rate)
     speech = np.array(audio[start:end], dtype=np.float32)
     fade = min(round(FADE_SECONDS * sample_rate), len(speech) // 2)
     if fade:
@@ -38,5 +63,5 @@ def shape_silence(audio: Audio, *, pause_seconds: float, sample_rate: int = SAMP
             speech[:fade] *= ramp
         if end < len(audio):
             speech[-fade:] *= ramp[::-1]
-    kept_tail = end - 1 - int(loud[-1])
+    kept_tail = end - 1 - edges[1]
     return np.concatenate([speech, np.zeros(max(0, pause - kept_tail), dtype=np.float32)])

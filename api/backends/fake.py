@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from api.backends.base import SAMPLE_RATE, Audio
+from api.backends.base import SAMPLE_RATE, Audio, Durations
 
 SECONDS_PER_TOKEN = 0.05
 
@@ -22,6 +22,7 @@ class FakeBackend:
 
     name = "fake"
     device = "cpu"
+    timed = True
 
     def __init__(self, delay: float = 0.0) -> None:
         self.calls = 0
@@ -38,3 +39,15 @@ class FakeBackend:
         pitch = 200.0 + 100.0 * float(np.tanh(np.asarray(style, dtype=np.float64).mean() * 10.0))
         t = np.arange(samples, dtype=np.float64) / SAMPLE_RATE
         return (0.3 * np.sin(2 * np.pi * pitch * t)).astype(np.float32)
+
+    def synthesize_timed(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> tuple[Audio, Durations]:
+        """The same tone, cut evenly among the tokens (the remainder to the first ones):
+        one entry per token, summing to the audio length."""
+        audio = self.synthesize(tokens, style, speed)
+        count = max(1, len(tokens))
+        base, extra = divmod(audio.size, count)
+        durations = np.full(count, base, dtype=np.int64)
+        durations[:extra] += 1
+        return audio, durations[: len(tokens)]

@@ -7,24 +7,56 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from api.backends.base import Audio
+from api.backends.base import Audio, Durations
+from api.backends.graph import DURATIONS_OUTPUT, FRAME_SAMPLES
 
 logger = logging.getLogger(__name__)
+
+
+class TimingUnavailableError(RuntimeError):
+    """The loaded model has no ``durations`` output."""
+
+
+def token_samples(frames: npt.NDArray[np.int64], audio_samples: int) -> Durations:
+    """Per-token durations in samples from the graph's per-position frames.
+
+    ``frames`` covers the padded chunk (pad, ids..., pad). The pads' spans are
+    folded into their neighbours (lead pad into the first token, end pad into
+    the last), so the result has one entry per id and sums to the audio length.
+    """
+    samples = np.asarray(frames, dtype=np.int64).reshape(-1) * FRAME_SAMPLES
+    if samples.size < 3:
+        raise ValueError("durations must cover at least one token and the two pads")
+    durations = samples[1:-1].copy()
+    durations[0] += samples[0]
+    durations[-1] += samples[-1]
+    # The vocoder's length is exactly frames x 600 on this graph; should another
+    # export differ by a few samples, the last token absorbs it so positions stay
+    # inside the audio.
+    durations[-1] = max(1, durations[-1] + audio_samples - int(samples.sum()))
+    return durations
 
 
 class OnnxBackend:
     """Kokoro-82M through an ``onnxruntime.InferenceSession``.
 
     ``InferenceSession.run`` is thread-safe, so one session serves every worker.
+    Given a ``timed_model`` that exists (the same graph with a ``durations``
+    output, see ``api.backends.graph``), that one is loaded and
+    ``synthesize_timed`` works; otherwise the plain model is loaded and
+    ``timed`` is False.
     """
 
     name = "onnx"
 
-    def __init__(self, model_path: Path, threads: int = 0) -> None:
+    def __init__(
+        self, model_path: Path, threads: int = 0, *, timed_model: Path | None = None
+    ) -> None:
         import onnxruntime as ort  # noqa: PLC0415 - heavy, only when this backend is chosen
 
         options = ort.SessionOptions()
@@ -39,28 +71,59 @@ class OnnxBackend:
         # (measured 415 vs 599 MiB on 150-token chunks) at the same speed.
         options.enable_mem_pattern = False
         started = time.perf_counter()
-        self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session: Any = None
+        loaded = model_path
+        if timed_model is not None and timed_model.exists():
+            try:
+                self._session = ort.InferenceSession(
+                    str(timed_model), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+                loaded = timed_model
+            except Exception:
+                logger.exception("cannot load %s; using %s", timed_model, model_path.name)
+        if self._session is None:
+            self._session = ort.InferenceSession(
+                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
         self.device = "cpu"
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self.timed = DURATIONS_OUTPUT in {o.name for o in self._session.get_outputs()}
+        """Whether ``synthesize_timed`` is available (the timed model is loaded)."""
         logger.info(
             "loaded %s on %s in %.2f s (%d threads)",
-            model_path.name,
+            loaded.name,
             self.device,
             time.perf_counter() - started,
             options.intra_op_num_threads,
         )
 
-    def synthesize(
+    def _feeds(
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
-    ) -> Audio:
-        feeds = {
+    ) -> dict[str, npt.NDArray[Any]]:
+        feeds: dict[str, npt.NDArray[Any]] = {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": np.asarray(style, dtype=np.float32).reshape(1, 256),
             "speed": np.array([speed], dtype=np.float32),
         }
-        (audio,) = self._session.run(
-            ["audio"], {k: v for k, v in feeds.items() if k in self._inputs}
-        )
+        return {k: v for k, v in feeds.items() if k in self._inputs}
+
+    def synthesize(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> Audio:
+        (audio,) = self._session.run(["audio"], self._feeds(tokens, style, speed))
         return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def synthesize_timed(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> tuple[Audio, Durations]:
+        """Audio and samples per token; see ``api.backends.base.TimedBackend``."""
+        if not self.timed:
+            raise TimingUnavailableError(
+                "the loaded model has no durations output; the model directory lacks "
+                "its timed model (run `kokoro-server bake` or make the directory writable)"
+            )
+        audio, frames = self._session.run(
+            ["audio", DURATIONS_OUTPUT], self._feeds(tokens, style, speed)
+        )
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        return samples, token_samples(frames, samples.size)

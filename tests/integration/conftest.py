@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,11 @@ from api.app import load_service
 from api.settings import Settings
 from api.speech import SpeechService
 from api.weights import ModelFiles
+from tests.serverthread import free_port
 
 pytestmark = pytest.mark.model
 
 CLI = str(Path(sys.executable).with_name("kokoro-server"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

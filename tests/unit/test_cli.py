@@ -15,7 +15,15 @@ from api.backends.fake import FakeBackend
 from api.cli import build_parser, main
 from api.settings import Settings
 from api.speech import SpeechService
-from api.weights import MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE, ModelFiles, sha256_of
+from api.weights import (
+    MODEL_FILE,
+    SHA256_FILE,
+    TIMED_MODEL_FILE,
+    VOCAB_FILE,
+    VOICES_FILE,
+    ModelFiles,
+    sha256_of,
+)
 from tests.wavcheck import decoded_seconds
 
 
@@ -178,14 +186,14 @@ def test_say_with_an_unknown_voice_exits_2_with_a_suggestion(
 # --- bake ---------------------------------------------------------------------------------
 
 
-def test_bake_writes_the_four_files(
+def test_bake_writes_the_five_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_environment: Path
 ) -> None:
     target = tmp_path / "baked"
     assert main(["bake", str(target)]) == 0
 
     assert sorted(path.name for path in target.iterdir()) == sorted(
-        [MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE]
+        [MODEL_FILE, TIMED_MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE]
     )
     expected = (target / SHA256_FILE).read_text().split()[0]
     assert sha256_of(target / MODEL_FILE) == expected

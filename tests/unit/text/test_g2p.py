@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.text.chunks import Vocabulary
-from api.text.g2p import DEFAULT_LANGUAGE, EspeakG2P, language_for_voice, to_kokoro_phonemes
+from api.text.g2p import (
+    EspeakG2P,
+    LanguageError,
+    g2p_language,
+    language_for_text,
+    parse_language,
+    to_kokoro_phonemes,
+)
 from api.weights import ModelFiles
 
 
@@ -74,24 +81,53 @@ def test_property_no_tie_survives(espeak: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("voice", "language"),
+    ("code", "language"),
     [
-        ("af_bella", "en-us"),
-        ("am_adam", "en-us"),
-        ("bf_emma", "en-gb"),
-        ("bm_george", "en-gb"),
-        ("jf_alpha", DEFAULT_LANGUAGE),
-        ("zz", DEFAULT_LANGUAGE),
-        ("", DEFAULT_LANGUAGE),
+        ("a", "en-us"),
+        ("b", "en-gb"),
+        ("E", "es"),
+        ("f", "fr-fr"),
+        ("fr", "fr-fr"),
+        ("en", "en-us"),
+        ("en_GB", "en-gb"),
+        ("j", "ja"),
+        ("zh", "cmn"),
+        ("pt-br", "pt-br"),
     ],
 )
-def test_language_for_voice(voice: str, language: str) -> None:
-    assert language_for_voice(voice) == language
+def test_lang_codes_are_letters_or_names(code: str, language: str) -> None:
+    assert parse_language(code) == language
 
 
-def test_language_for_voice_uses_the_given_default() -> None:
-    assert language_for_voice("jf_alpha", default="en-gb") == "en-gb"
-    assert language_for_voice("af_bella", default="en-gb") == "en-us"
+@pytest.mark.parametrize("code", ["x", "klingon", "", "en-au"])
+def test_unknown_lang_codes_list_the_known_ones(code: str) -> None:
+    with pytest.raises(LanguageError, match="a \\(en-us\\)"):
+        parse_language(code)
+
+
+@pytest.mark.parametrize(
+    ("voice_language", "language"),
+    [("en-us", "en-us"), ("en-gb", "en-gb"), ("es", "es"), ("ja", "ja"), (None, "en-us")],
+)
+def test_g2p_language_follows_the_voice(voice_language: str | None, language: str) -> None:
+    assert g2p_language(voice_language) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Hello there.", "ja", "en-us"),
+        ("こんにちは。", "ja", "ja"),
+        ("Hello 東京.", "ja", "ja"),
+        ("Hello.", "cmn", "en-us"),
+        ("你好。", "cmn", "cmn"),
+        ("Hola.", "es", "es"),
+    ],
+)
+def test_cjk_voices_read_text_without_cjk_as_english(
+    text: str, language: str, expected: str
+) -> None:
+    assert language_for_text(text, language) == expected
 
 
 # --- EspeakG2P (real espeak-ng) -----------------------------------------------------------

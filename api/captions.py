@@ -1,0 +1,91 @@
+"""Captioned speech: audio plus word timestamps from the model's own durations.
+
+Each chunk is synthesized with the timed model (per-token durations in
+samples), shaped like streamed chunks (edge silence cut to a natural pause),
+and its token positions are moved onto the shaped audio. The chunks' phoneme
+strings and durations are then joined into one timeline, with the pauses
+between chunks as silent "space" symbols, and the request's words (normalized
+as the G2P saw them) are matched to it in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from api.audio.silence import shape_silence, speech_bounds
+from api.backends.base import SAMPLE_RATE, Audio, supports_timing
+from api.speech import SpeechJob, SpeechService
+from api.text.chunks import WHOLE, pause_after
+from api.text.g2p import ENGLISH, language_for_text
+from api.text.normalize import normalize_text
+from api.text.split import Pause, split_segments, split_sentences
+from api.text.timestamps import WordTimestamp, word_timestamps
+
+_EDGE_PUNCTUATION = "\"'“”‘’()[]{}«»,.;:!?¡¿…—-"
+
+
+class CaptionsUnavailableError(RuntimeError):
+    """The backend cannot report durations."""
+
+
+@dataclass(frozen=True)
+class CaptionedAudio:
+    audio: Audio
+    timestamps: list[WordTimestamp]
+
+
+def _spoken_words(service: SpeechService, job: SpeechJob, text: str) -> Iterator[str]:
+    """The words of ``text`` as the G2P reads them (normalized where it is English)."""
+    for sentence in split_sentences(text):
+        language = language_for_text(sentence, job.effective_language)
+        spoken = normalize_text(sentence, job.normalization) if language in ENGLISH else sentence
+        for word in spoken.split():
+            bare = word.strip(_EDGE_PUNCTUATION)
+            if bare:
+                yield bare
+
+
+def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:
+    """Blocking: the whole utterance and a timestamp for each of its words."""
+    backend = service.backend
+    if not supports_timing(backend):
+        raise CaptionsUnavailableError(
+            f"The {backend.name} backend cannot report word timings for this model"
+        )
+    audio_parts: list[Audio] = []
+    symbols: list[str] = []
+    durations: list[np.ndarray] = []
+    words: list[str] = []
+    for segment in split_segments(job.text):
+        if isinstance(segment, Pause):
+            silence = np.zeros(round(segment.seconds * SAMPLE_RATE), dtype=np.float32)
+            audio_parts.append(silence)
+            symbols.append(" ")
+            durations.append(np.array([len(silence)], dtype=np.int64))
+            continue
+        words.extend(_spoken_words(service, job, segment))
+        for phonemes in service.phoneme_chunks(
+            segment, job.effective_language, WHOLE, job.normalization
+        ):
+            tokens = service.vocabulary.encode(phonemes)
+            raw, token_samples = backend.synthesize_timed(
+                tokens, job.voice.style_for(len(tokens)), job.speed
+            )
+            start, end = speech_bounds(raw)
+            shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
+            # Token end positions, moved onto the shaped chunk and kept inside its speech.
+            ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
+            ends[-1] = max(end - start, 1)
+            audio_parts.append(shaped)
+            symbols.append(phonemes + " ")
+            durations.append(np.diff(ends, prepend=0).astype(np.int64))
+            durations.append(np.array([max(len(shaped) - int(ends[-1]), 0)], dtype=np.int64))
+    audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
+    if not words or not symbols:
+        return CaptionedAudio(audio, [])
+    timeline = np.concatenate(durations)
+    stamps = word_timestamps(words, "".join(symbols), timeline, offset_samples=0)
+    return CaptionedAudio(audio, stamps)

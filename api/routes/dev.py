@@ -1,0 +1,136 @@
+"""Developer endpoints: phonemes in and out, beside the OpenAI-shaped API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from api.audio.encoder import FORMATS, StreamingEncoder
+from api.captions import CaptionedAudio, CaptionsUnavailableError, captioned_speech
+from api.deps import SettingsDep, SpeechServiceDep
+from api.errors import APIError
+from api.routes.models import check_model
+from api.routes.speech import check_input, check_language
+from api.routes.voices import resolve_voice
+from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
+from api.speech import SpeechJob
+from api.text.chunks import MAX_TOKENS, WHOLE
+from api.text.g2p import LanguageError, language_for_text, parse_language
+
+router = APIRouter(prefix="/dev", tags=["dev"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {c: {"model": ErrorBody} for c in (400, 404, 413)}
+
+
+class PhonemizeRequest(BaseModel):
+    text: str = Field(min_length=1, description="Text to turn into phonemes.")
+    language: str = Field(default="a", description="Kokoro letter or language name.")
+
+
+class PhonemizeResponse(BaseModel):
+    phonemes: str
+    tokens: list[int]
+
+
+@router.post("/phonemize", responses=_ERRORS)
+async def phonemize(
+    body: PhonemizeRequest, service: SpeechServiceDep, settings: SettingsDep
+) -> PhonemizeResponse:
+    """The phonemes (Kokoro's alphabet) and token ids the model would get for ``text``."""
+    if len(body.text) > settings.max_input_chars:
+        raise APIError(413, f"'text' is over {settings.max_input_chars} characters.", param="text")
+    try:
+        language = parse_language(body.language)
+        service.check_language(language_for_text(body.text, language))
+    except LanguageError as e:
+        raise APIError(400, str(e), param="language", code="unsupported_language") from e
+
+    def run() -> str:
+        return " ".join(service.phoneme_chunks(body.text, language, WHOLE))
+
+    phonemes = await asyncio.to_thread(run)
+    return PhonemizeResponse(phonemes=phonemes, tokens=service.vocabulary.encode(phonemes))
+
+
+class PhonemesRequest(BaseModel):
+    phonemes: str = Field(min_length=1, max_length=MAX_TOKENS * 100)
+    voice: str = Field(default="jf_alpha", description="Voice name or blend.")
+    speed: float = Field(default=1.0, ge=0.25, le=4.0)
+    response_format: ResponseFormat = "wav"
+
+
+@router.post(
+    "/generate_from_phonemes",
+    response_class=Response,
+    responses={200: {"content": {s.content_type: {} for s in FORMATS.values()}}, **_ERRORS},
+)
+async def generate_from_phonemes(body: PhonemesRequest, service: SpeechServiceDep) -> Response:
+    """Speak phonemes given in Kokoro's alphabet (symbols outside it are dropped)."""
+    voice = resolve_voice(service.voices, body.voice)
+    cleaned = service.vocabulary.clean(body.phonemes)
+    if service.vocabulary.is_silent(cleaned):
+        raise APIError(400, "'phonemes' holds no symbol the model can speak.", param="phonemes")
+    encoder = StreamingEncoder(body.response_format, streaming=False)
+
+    def run() -> bytes:
+        for audio in service.synthesize_phonemes(cleaned, voice, body.speed):
+            encoder.encode(audio)
+        return encoder.finalize()
+
+    data = await asyncio.to_thread(run)
+    return Response(data, media_type=encoder.content_type)
+
+
+class WordTimestampModel(BaseModel):
+    word: str
+    start_time: float
+    end_time: float
+
+
+class CaptionedSpeechResponse(BaseModel):
+    audio: str = Field(description="The whole audio file, base64.")
+    audio_format: str
+    timestamps: list[WordTimestampModel]
+
+
+@router.post("/captioned_speech", responses=_ERRORS)
+async def captioned_speech_route(
+    body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep
+) -> CaptionedSpeechResponse:
+    """The speech request's audio (complete, base64) with a start and end time, in
+    seconds, for every word, from the model's own predicted durations."""
+    check_model(body.model)
+    text = check_input(body.input, settings.max_input_chars)
+    voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
+    language = check_language(service, body.lang_code, voice, text)
+    job = SpeechJob(
+        text=text,
+        voice=voice,
+        speed=body.speed,
+        language=language,
+        normalization=body.normalization_options,
+    )
+    encoder = StreamingEncoder(body.response_format, streaming=False)
+
+    def run() -> tuple[bytes, CaptionedAudio]:
+        result = captioned_speech(service, job)
+        encoder.encode(result.audio)
+        return encoder.finalize(), result
+
+    try:
+        data, result = await asyncio.to_thread(run)
+    except CaptionsUnavailableError as e:
+        raise APIError(501, str(e), code="captions_unavailable") from e
+    if encoder.seconds == 0:
+        raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+    return CaptionedSpeechResponse(
+        audio=base64.b64encode(data).decode(),
+        audio_format=body.response_format,
+        timestamps=[
+            WordTimestampModel(word=s.word, start_time=s.start_time, end_time=s.end_time)
+            for s in result.timestamps
+        ],
+    )
