@@ -12,11 +12,9 @@ from api.audio.encoder import FORMATS, StreamingEncoder
 from api.captions import CaptionedAudio, CaptionsUnavailableError, captioned_speech
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
-from api.routes.models import check_model
-from api.routes.speech import check_input, check_language
+from api.routes.speech import build_job
 from api.routes.voices import resolve_voice
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
-from api.speech import SpeechJob
 from api.text.chunks import MAX_TOKENS, WHOLE
 from api.text.g2p import LanguageError, language_for_text, parse_language
 
@@ -102,17 +100,7 @@ async def captioned_speech_route(
 ) -> CaptionedSpeechResponse:
     """The speech request's audio (complete, base64) with a start and end time, in
     seconds, for every word, from the model's own predicted durations."""
-    check_model(body.model)
-    text = check_input(body.input, settings.max_input_chars)
-    voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
-    language = check_language(service, body.lang_code, voice, text)
-    job = SpeechJob(
-        text=text,
-        voice=voice,
-        speed=body.speed,
-        language=language,
-        normalization=body.normalization_options,
-    )
+    job = build_job(body, service, settings)
     encoder = StreamingEncoder(body.response_format, streaming=False)
 
     def run() -> tuple[bytes, CaptionedAudio]:

@@ -15,6 +15,7 @@ from api.errors import APIError
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
 from api.schemas import ErrorBody, SpeechRequest
+from api.settings import Settings
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import WHOLE
 from api.text.g2p import LanguageError, g2p_language, language_for_text, parse_language
@@ -56,6 +57,21 @@ def check_language(service: SpeechService, code: str | None, voice: Voice, text:
             400, str(e), param="lang_code" if code else "voice", code="unsupported_language"
         ) from e
     return language
+
+
+def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -> SpeechJob:
+    """Validate a speech request and turn it into a job, or raise the API error."""
+    check_model(body.model)
+    text = check_input(body.input, settings.max_input_chars)
+    voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
+    language = check_language(service, body.lang_code, voice, text)
+    return SpeechJob(
+        text=text,
+        voice=voice,
+        speed=body.speed,
+        language=language,
+        normalization=body.normalization_options,
+    )
 
 
 async def encoded_audio(
@@ -130,17 +146,7 @@ async def create_speech(
     Streams by default (``stream: true``): audio bytes leave as each chunk is
     encoded. ``stream: false`` returns one complete file with exact headers.
     """
-    check_model(body.model)
-    text = check_input(body.input, settings.max_input_chars)
-    voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
-    language = check_language(service, body.lang_code, voice, text)
-    job = SpeechJob(
-        text=text,
-        voice=voice,
-        speed=body.speed,
-        language=language,
-        normalization=body.normalization_options,
-    )
+    job = build_job(body, service, settings)
     audio_format = body.response_format
     disposition = {"Content-Disposition": f'inline; filename="speech.{audio_format}"'}
     if body.stream_format == "sse":

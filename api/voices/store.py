@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, Literal
 import numpy as np
 
 from api.fileio import atomic_write
+from api.text.g2p import LANGUAGE_BY_VOICE_PREFIX
 from api.voices.formats import SUPPORTED_SUFFIXES, read_voice_packs
 from api.voices.mixer import VoiceSpec, blend, parse_voice_spec
 from api.voices.packs import PACK_SHAPE, StyleVector, VoiceError, VoicePack, validate_pack
@@ -57,17 +58,7 @@ INDEX_FILE = "index.json"
 
 VoiceSource = Literal["builtin", "imported", "mix"]
 
-_LANGUAGE_BY_PREFIX = {
-    "a": "en-us",
-    "b": "en-gb",
-    "e": "es",
-    "f": "fr-fr",
-    "h": "hi",
-    "i": "it",
-    "j": "ja",
-    "p": "pt-br",
-    "z": "cmn",
-}
+_LANGUAGE_BY_PREFIX = LANGUAGE_BY_VOICE_PREFIX
 _GENDER_BY_LETTER = {"f": "female", "m": "male"}
 
 OpenAIVoices = Mapping[str, str]
