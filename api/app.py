@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from api import __version__
 from api.backends.base import Backend
@@ -92,4 +93,9 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     install_error_handlers(app)
     for module in (speech, voices, models, health, dev):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
     return app

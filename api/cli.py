@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,9 +36,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from api.weights import ensure_model_dir  # noqa: PLC0415
 
     overrides = {key: value for key in ("host", "port") if (value := getattr(args, key))}
     settings = settings.model_copy(update=overrides)
+    # Fail before the server starts, with a one-line message, if the model
+    # files are missing or corrupted (main() prints ModelFilesError).
+    ensure_model_dir(settings.model_dir)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -181,7 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        for problem in e.errors():
+            name = "KOKORO_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"error: {name}: {problem['msg']}", file=sys.stderr)
+        return 2
     _configure_logging(settings.log_level)
     from api.weights import ModelFilesError  # noqa: PLC0415
 

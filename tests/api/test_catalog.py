@@ -33,3 +33,10 @@ async def test_health_reports_backend_and_model(client: httpx.AsyncClient) -> No
     assert (body["backend"], body["device"]) == ("fake", "cpu")
     assert len(body["model_sha256"]) == 64
     assert body["voices"] == 5
+
+
+async def test_the_root_leads_to_the_api_docs(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"
+    assert (await client.get("/docs")).status_code == 200

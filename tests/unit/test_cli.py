@@ -218,3 +218,30 @@ def test_say_writes_codec_formats(tmp_path: Path, suffix: str) -> None:
     output = tmp_path / f"hello{suffix}"
     assert main(["say", "Hello there. Twice.", "-o", str(output)]) == 0
     assert decoded_seconds(output.read_bytes()) > 0.5
+
+
+def test_a_bad_setting_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated_environment: Path
+) -> None:
+    monkeypatch.setenv("KOKORO_PORT", "eighty")
+    assert main(["voices", "list"]) == 2
+    assert "KOKORO_PORT" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_corrupted_model_with_a_message(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    model_files: ModelFiles,
+) -> None:
+    broken = tmp_path / "model"
+    broken.mkdir()
+    for name in (MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE):
+        (broken / name).write_bytes((model_files.directory / name).read_bytes())
+    with (broken / MODEL_FILE).open("r+b") as handle:
+        handle.truncate(1000)
+    monkeypatch.setenv("KOKORO_MODEL_DIR", str(broken))
+    assert main(["serve", "--port", "1"]) == 1
+    error = capsys.readouterr().err
+    assert "is corrupted" in error
+    assert MODEL_FILE in error
