@@ -158,7 +158,22 @@ def to_kokoro_phonemes(espeak_phonemes: str, language: str) -> str:
     )
     for source, target in rewrites:
         text = text.replace(source, target)
-    return text.replace("^", "")
+    text = text.replace("^", "")
+    if language in ENGLISH or language not in SUPPORTED_LANGUAGES:
+        text = _stress_pronoun_i(text)
+    return text
+
+
+# espeak leaves the pronoun "I" (and I'm, I'll, I've, I'd) unstressed, and the
+# model then often swallows it: Whisper lost the "I" of "I would rather go
+# home" and "I love it" with both built-in voices, and heard every one of them
+# once stressed as misaki writes it ("ˈI"). espeak also runs "I am" together
+# as one word, "Iəm", which came out as "Yum here"; "ˈI æm" is heard right.
+_PRONOUN_I = re.compile(r"(?<![^\s\"“(«])I(?=(?:əm|m|l|v|d)?(?:[\s,.!?;:…—\"”)»]|$))")
+
+
+def _stress_pronoun_i(phonemes: str) -> str:
+    return _PRONOUN_I.sub("ˈI", phonemes).replace("ˈIəm", "ˈI æm")
 
 
 @cache

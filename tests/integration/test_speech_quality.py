@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from faster_whisper import WhisperModel
 
+from api.audio.wav import wav_file
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import STREAMING, WHOLE, ChunkSchedule
 from tests.integration.speechcheck import word_error_rate
@@ -52,3 +55,15 @@ def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None
     edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
     longest = max(end - start for start, end in zip(edges[::2], edges[1::2], strict=True))
     assert longest / 24_000 < 0.6
+
+
+@pytest.mark.parametrize("voice", ["jf_alpha", "jm_kumo"])
+def test_a_leading_i_is_heard(
+    real_service: SpeechService, whisper: WhisperModel, voice: str
+) -> None:
+    """espeak leaves the pronoun unstressed and the model used to swallow it."""
+    for sentence in ("I would rather go home early.", "I love it."):
+        audio = real_service.synthesize_all(SpeechJob(sentence, real_service.voices.get(voice)))
+        segments, _ = whisper.transcribe(io.BytesIO(wav_file(audio)), language="en", beam_size=1)
+        heard = " ".join(s.text for s in segments).strip().lower()
+        assert heard.startswith("i "), heard

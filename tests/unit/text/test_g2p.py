@@ -203,3 +203,20 @@ def test_concurrent_calls_match_single_threaded_results(g2p: EspeakG2P) -> None:
 
     assert len(results) == 40
     assert [phonemes for job, phonemes in results] == [expected[job] for job, _ in results]
+
+
+@pytest.mark.parametrize(
+    ("espeak", "language", "kokoro"),
+    [
+        pytest.param("a^ɪ wʊd ɹˈæðɚ", "en-us", "ˈI wʊd ɹˈæðəɹ", id="sentence-start"),
+        pytest.param("jˈɛstɚdˌe^ɪ a^ɪ sˈɔː", "en-us", "jˈɛstəɹdˌA ˈI sˈɔ", id="mid-sentence"),
+        pytest.param("a^ɪm hˈɪɹ. a^ɪl ɡˈo^ʊ.", "en-us", "ˈIm hˈɪɹ. ˈIl ɡˈO.", id="contractions"),
+        pytest.param("a^ɪəm hˈɪɹ.", "en-us", "ˈI æm hˈɪɹ.", id="i-am-split"),
+        pytest.param('"a^ɪ!"', "en-gb", '"ˈI!"', id="quoted-british"),
+        pytest.param("tˈa^ɪm", "en-us", "tˈIm", id="inside-a-word-untouched"),
+        pytest.param("ˈa^ɪ", "en-us", "ˈI", id="already-stressed"),
+        pytest.param("a^ɪ", "es", "I", id="not-english"),
+    ],
+)
+def test_the_pronoun_i_is_stressed(espeak: str, language: str, kokoro: str) -> None:
+    assert to_kokoro_phonemes(espeak, language) == kokoro
