@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -27,6 +28,17 @@ logger = logging.getLogger(__name__)
 _WARM_UP_TEXT = "Ready."
 
 
+def open_voice_store(settings: Settings, builtin: Path) -> VoiceStore:
+    """The voice store the settings describe, over the built-in packs at ``builtin``."""
+    return VoiceStore(
+        builtin,
+        settings.voices_dir,
+        openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
+        cache_size=settings.voice_cache_size,
+        max_file_bytes=settings.max_voice_file_bytes,
+    )
+
+
 def load_service(settings: Settings, backend: Backend | None = None) -> tuple[SpeechService, str]:
     """Prepare the model directory, load the backend and voices, and warm up.
 
@@ -40,14 +52,8 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         backend = OnnxBackend(
             files.model, threads=settings.onnx_threads, timed_model=files.timed_model
         )
-    voices = VoiceStore(
-        files.voices,
-        settings.voices_dir,
-        openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
-        cache_size=settings.voice_cache_size,
-        max_file_bytes=settings.max_voice_file_bytes,
-    )
-    check_openai_voices(voices, voices.openai_voices)
+    voices = open_voice_store(settings, files.voices)
+    check_openai_voices(voices)
     service = SpeechService(
         backend,
         voices,

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from api.audio.silence import shape_silence, speech_bounds
-from api.backends.base import SAMPLE_RATE, Audio, supports_timing
+from api.audio.silence import shape_silence, silence, speech_bounds
+from api.backends.base import Audio, supports_timing
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import WHOLE, pause_after
-from api.text.g2p import ENGLISH, language_for_text
-from api.text.normalize import normalize_text
-from api.text.split import Pause, split_segments, split_sentences
+from api.text.split import Pause, split_segments
 from api.text.timestamps import WordTimestamp, word_timestamps
 
 _EDGE_PUNCTUATION = "\"'“”‘’()[]{}«»,.;:!?¡¿…—-"
@@ -37,11 +35,9 @@ class CaptionedAudio:
     timestamps: list[WordTimestamp]
 
 
-def _spoken_words(service: SpeechService, job: SpeechJob, text: str) -> Iterator[str]:
+def _spoken_words(job: SpeechJob, text: str) -> Iterator[str]:
     """The words of ``text`` as the G2P reads them (normalized where it is English)."""
-    for sentence in split_sentences(text):
-        language = language_for_text(sentence, job.effective_language)
-        spoken = normalize_text(sentence, job.normalization) if language in ENGLISH else sentence
+    for spoken, _ in SpeechService.read_sentences(text, job.effective_language, job.normalization):
         for word in spoken.split():
             bare = word.strip(_EDGE_PUNCTUATION)
             if bare:
@@ -61,12 +57,12 @@ def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:
     words: list[str] = []
     for segment in split_segments(job.text):
         if isinstance(segment, Pause):
-            silence = np.zeros(round(segment.seconds * SAMPLE_RATE), dtype=np.float32)
-            audio_parts.append(silence)
+            pause = silence(segment.seconds)
+            audio_parts.append(pause)
             symbols.append(" ")
-            durations.append(np.array([len(silence)], dtype=np.int64))
+            durations.append(np.array([len(pause)], dtype=np.int64))
             continue
-        words.extend(_spoken_words(service, job, segment))
+        words.extend(_spoken_words(job, segment))
         for phonemes in service.phoneme_chunks(
             segment, job.effective_language, WHOLE, job.normalization
         ):

@@ -88,15 +88,10 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_store(settings: Settings) -> VoiceStore:
-    from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore  # noqa: PLC0415
+    from api.app import open_voice_store  # noqa: PLC0415
     from api.weights import ensure_model_dir  # noqa: PLC0415
 
-    files = ensure_model_dir(settings.model_dir)
-    return VoiceStore(
-        files.voices,
-        settings.voices_dir,
-        openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
-    )
+    return open_voice_store(settings, ensure_model_dir(settings.model_dir).voices)
 
 
 def _voices_list(_: argparse.Namespace, settings: Settings) -> int:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from api.audio.silence import shape_silence
-from api.backends.base import SAMPLE_RATE, Audio, Backend
+from api.audio.silence import shape_silence, silence
+from api.backends.base import Audio, Backend
 from api.text.chunks import (
     STREAMING,
     WHOLE,
@@ -69,13 +69,23 @@ class SpeechService:
         self.g2p = g2p
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro-infer")
 
-    def _sentence_phonemes(
-        self, text: str, language: str, normalization: NormalizationOptions | None
-    ) -> Iterator[str]:
+    @staticmethod
+    def read_sentences(
+        text: str, language: str, normalization: NormalizationOptions | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """Each sentence as the G2P reads it (normalized where it is English), with
+        the language it is read in."""
         for sentence in split_sentences(text):
             sentence_language = language_for_text(sentence, language)
             if sentence_language in ENGLISH:
-                sentence = normalize_text(sentence, normalization)  # noqa: PLW2901
+                yield normalize_text(sentence, normalization), sentence_language
+            else:
+                yield sentence, sentence_language
+
+    def _sentence_phonemes(
+        self, text: str, language: str, normalization: NormalizationOptions | None
+    ) -> Iterator[str]:
+        for sentence, sentence_language in self.read_sentences(text, language, normalization):
             phonemes = self.vocabulary.clean(self.g2p(sentence, sentence_language))
             if not self.vocabulary.is_silent(phonemes):
                 yield phonemes
@@ -105,7 +115,7 @@ class SpeechService:
         ``[pause:Ns]`` tags become exactly that much silence."""
         for segment in split_segments(job.text):
             if isinstance(segment, Pause):
-                yield np.zeros(round(segment.seconds * SAMPLE_RATE), dtype=np.float32)
+                yield silence(segment.seconds)
                 continue
             chunks = self.phoneme_chunks(
                 segment, job.effective_language, schedule, job.normalization

@@ -98,6 +98,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Digests already computed in this process, by the file's identity and state:
+# `kokoro-server serve` checks the directory before uvicorn starts and the
+# app's start-up checks it again; the second check need not read 92 MB again.
+# Any change to the file (size, mtime, inode) misses the cache.
+_digests: dict[tuple[str, int, int, int], str] = {}
+
+
+def _verified_sha256(path: Path) -> str:
+    state = path.stat()
+    key = (str(path.resolve()), state.st_ino, state.st_size, state.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = sha256_of(path)
+    return _digests[key]
+
+
 def expected_sha256(directory: Path) -> str:
     """The model's expected digest: the directory's copy, else the installed package's."""
     local = directory / SHA256_FILE
@@ -177,7 +192,7 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
             f"Cannot prepare the model directory {directory}: {e}. "
             "Set KOKORO_MODEL_DIR to a writable directory."
         ) from e
-    actual = sha256_of(model)
+    actual = _verified_sha256(model)
     if actual != expected:
         raise ModelFilesError(
             f"{model} is corrupted (sha256 {actual}, expected {expected}). "

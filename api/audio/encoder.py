@@ -55,10 +55,6 @@ FORMATS: dict[str, FormatSpec] = {
 }
 
 
-def content_type(audio_format: str) -> str:
-    return FORMATS[audio_format].content_type
-
-
 class _StreamSink:
     """A write-only, non-seekable file for PyAV: bytes collect until taken."""
 

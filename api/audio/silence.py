@@ -20,6 +20,11 @@ FADE_SECONDS = 0.005
 """Fade at each cut, so a cut never makes a click."""
 
 
+def silence(seconds: float, *, sample_rate: int = SAMPLE_RATE) -> Audio:
+    """Exactly ``seconds`` of silence."""
+    return np.zeros(round(seconds * sample_rate), dtype=np.float32)
+
+
 def _loud_edges(audio: Audio) -> tuple[int, int] | None:
     """Indices of the first and the last sample above the threshold; None if none is."""
     loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD)

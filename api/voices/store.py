@@ -22,7 +22,7 @@ import re
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -442,10 +442,10 @@ class VoiceStore:
             del self._user[name]
 
 
-def check_openai_voices(store: VoiceStore, names: Iterable[str]) -> None:
+def check_openai_voices(store: VoiceStore) -> None:
     """Fail fast at start-up if an OpenAI alias points at a voice that does not exist."""
     aliases = store.openai_voices
-    for name in names:
+    for name in aliases:
         try:
             store.resolve(aliases[name])
         except (UnknownVoiceError, ValueError) as e:
