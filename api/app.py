@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from api import __version__
 from api.backends.base import Backend
+from api.backends.select import BackendOptions, load_backend
 from api.errors import install_error_handlers
 from api.routes import dev, health, models, speech, voices
 from api.settings import Settings
@@ -39,6 +40,15 @@ def open_voice_store(settings: Settings, builtin: Path) -> VoiceStore:
     )
 
 
+def backend_options(settings: Settings) -> BackendOptions:
+    return BackendOptions(
+        backend=settings.backend,
+        device=settings.device,
+        threads=settings.onnx_threads,
+        torch_weights=settings.torch_weights,
+    )
+
+
 def load_service(settings: Settings, backend: Backend | None = None) -> tuple[SpeechService, str]:
     """Prepare the model directory, load the backend and voices, and warm up.
 
@@ -47,11 +57,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
     started = time.perf_counter()
     files = ensure_model_dir(settings.model_dir)
     if backend is None:
-        from api.backends.onnx import OnnxBackend  # noqa: PLC0415 - loads onnxruntime
-
-        backend = OnnxBackend(
-            files.model, threads=settings.onnx_threads, timed_model=files.timed_model
-        )
+        backend = load_backend(files, backend_options(settings))
     voices = open_voice_store(settings, files.voices)
     check_openai_voices(voices)
     service = SpeechService(

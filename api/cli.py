@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -36,13 +37,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from api.backends.select import Probe, choose  # noqa: PLC0415
     from api.weights import ensure_model_dir  # noqa: PLC0415
 
     overrides = {key: value for key in ("host", "port") if (value := getattr(args, key))}
     settings = settings.model_copy(update=overrides)
     # Fail before the server starts, with a one-line message, if the model
-    # files are missing or corrupted (main() prints ModelFilesError).
+    # files are missing or corrupted or the backend cannot run here (main()
+    # prints ModelFilesError and BackendUnavailableError).
     ensure_model_dir(settings.model_dir)
+    choose(settings.backend, settings.device, Probe.detect())
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -140,6 +144,26 @@ def _bake(args: argparse.Namespace, _: Settings) -> int:
     return 0
 
 
+def _convert_weights(args: argparse.Namespace, settings: Settings) -> int:
+    from api.backends.convert import convert_weights  # noqa: PLC0415
+    from api.backends.select import TORCH_INSTALL  # noqa: PLC0415
+    from api.weights import ensure_model_dir  # noqa: PLC0415
+
+    if importlib.util.find_spec("torch") is None:
+        print(
+            f"error: converting the weights needs PyTorch: run `{TORCH_INSTALL}`", file=sys.stderr
+        )
+        return 1
+    files = ensure_model_dir(Path(args.model_dir) if args.model_dir else settings.model_dir)
+    if files.torch_weights.exists() and not args.force:
+        print(f"{files.torch_weights} exists (use --force to convert again)")
+        return 0
+    for check in convert_weights(files):
+        print(check)
+    print(f"wrote {files.torch_weights}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     bake = commands.add_parser("bake", help="write model, vocabulary and voices into DIRECTORY")
     bake.add_argument("directory")
     bake.set_defaults(run=_bake)
+
+    convert = commands.add_parser(
+        "convert-weights",
+        help="convert the bundled model's weights for the torch backend, checked stage by stage",
+    )
+    convert.add_argument("--model-dir", help="model directory (default: KOKORO_MODEL_DIR)")
+    convert.add_argument("--force", action="store_true", help="convert even if already done")
+    convert.set_defaults(run=_convert_weights)
     return parser
 
 
@@ -190,11 +222,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {name}: {problem['msg']}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
+    from api.backends.base import BackendUnavailableError  # noqa: PLC0415
     from api.weights import ModelFilesError  # noqa: PLC0415
 
     try:
         code: int = args.run(args, settings)
-    except ModelFilesError as e:
+    except (ModelFilesError, BackendUnavailableError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return code

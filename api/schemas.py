@@ -93,6 +93,10 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str = "kokoro-server"
+    backend: str
+    """The inference backend serving this model (``onnx`` or ``torch``)."""
+    device: str
+    """Where it runs (``cpu`` or ``cuda``)."""
 
 
 class ModelList(BaseModel):

@@ -53,8 +53,20 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(default=100_000, ge=1, le=1_000_000)
     """Longest accepted ``input``, in characters; longer requests get HTTP 413."""
 
+    backend: Literal["auto", "onnx", "torch"] = "auto"
+    """Inference backend: ``onnx`` (ONNX Runtime, the int8 model), ``torch`` (PyTorch,
+    needs ``uv sync --extra torch``) or ``auto`` (PyTorch on a CUDA GPU, else ONNX)."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Where inference runs; ``auto`` uses a CUDA GPU when the backend can, else the CPU."""
+
+    torch_weights: Path | None = None
+    """An official Kokoro-82M ``.pth`` for the torch backend; unset, it uses the bundled
+    model's weights, converted once into the model directory."""
+
     onnx_threads: int = Field(default=0, ge=0, le=256)
-    """Threads per ONNX Runtime inference; 0 means one per CPU core."""
+    """Threads per inference on the CPU (ONNX Runtime or PyTorch); 0 means one per CPU
+    core this process may use (its affinity and cgroup quota)."""
 
     inference_workers: int = Field(default=1, ge=1, le=64)
     """Chunks synthesized at the same time, across all requests (each uses

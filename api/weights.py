@@ -68,6 +68,15 @@ class ModelFiles:
     voices: Path
     sha256: str
 
+    @property
+    def torch_weights(self) -> Path:
+        """Where ``kokoro-server convert-weights`` keeps the model's weights for PyTorch.
+
+        The name carries the ONNX model's sha256, so a directory whose model
+        changes never reuses weights converted from the old one.
+        """
+        return self.directory / f"kokoro-v1.0.torch.{self.sha256[:16]}.pt"
+
 
 def _package_file(package: str, name: str) -> importlib.resources.abc.Traversable:
     try:

@@ -11,8 +11,17 @@ import numpy.typing as npt
 SAMPLE_RATE = 24_000
 """Kokoro speaks at 24 kHz, mono."""
 
+FRAME_SAMPLES = 600
+"""Audio samples per duration frame at 24 kHz (the vocoder's source runs at twice the
+duration frame rate, 300 samples per step). Checked on the ONNX graph: the
+durations' sum times 600 equals the audio length exactly."""
+
 Audio = npt.NDArray[np.float32]
 """Mono float32 samples in [-1, 1] at ``SAMPLE_RATE``."""
+
+
+class BackendUnavailableError(RuntimeError):
+    """The requested backend, device or weights cannot be used; the message says what to do."""
 
 
 class Backend(Protocol):
@@ -57,6 +66,26 @@ class TimedBackend(Backend, Protocol):
         model's lead silence; clip it to the speech onset where that matters.
         """
         ...
+
+
+def token_samples(frames: npt.NDArray[np.int64], audio_samples: int) -> Durations:
+    """Per-token durations in samples from the graph's per-position frames.
+
+    ``frames`` covers the padded chunk (pad, ids..., pad). The pads' spans are
+    folded into their neighbours (lead pad into the first token, end pad into
+    the last), so the result has one entry per id and sums to the audio length.
+    """
+    samples = np.asarray(frames, dtype=np.int64).reshape(-1) * FRAME_SAMPLES
+    if samples.size < 3:
+        raise ValueError("durations must cover at least one token and the two pads")
+    durations = samples[1:-1].copy()
+    durations[0] += samples[0]
+    durations[-1] += samples[-1]
+    # The vocoder's length is exactly frames x 600 on this graph; should another
+    # export differ by a few samples, the last token absorbs it so positions stay
+    # inside the audio.
+    durations[-1] = max(1, durations[-1] + audio_samples - int(samples.sum()))
+    return durations
 
 
 def supports_timing(backend: Backend) -> TypeGuard[TimedBackend]:

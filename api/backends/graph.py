@@ -35,11 +35,6 @@ if TYPE_CHECKING:
 DURATIONS_OUTPUT = "durations"
 """Name of the added output: int64 [1, n + 2], frames per token, pads included."""
 
-FRAME_SAMPLES = 600
-"""Audio samples per duration frame at 24 kHz (a 300-sample hop of the vocoder's
-source, at twice the duration frame rate). Checked on the real graph: the
-durations' sum times 600 equals the audio length exactly."""
-
 
 class GraphError(RuntimeError):
     """The ONNX graph does not have the shape this module expects."""

@@ -1,4 +1,4 @@
-"""ONNX Runtime backend: the bundled int8 model on the CPU."""
+"""ONNX Runtime backend: the bundled int8 model on the CPU (or a CUDA GPU)."""
 
 from __future__ import annotations
 
@@ -12,34 +12,33 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from api.backends.base import Audio, Durations
-from api.backends.graph import DURATIONS_OUTPUT, FRAME_SAMPLES
+from api.backends.base import Audio, Durations, token_samples
+from api.backends.graph import DURATIONS_OUTPUT
 
 logger = logging.getLogger(__name__)
+
+
+ONNX_OUTPUT_GAIN = 2 / 3
+"""Brings the graph's output to the trained model's loudness.
+
+The export replaced ``torch.istft`` with an overlap-add convolution that does
+not divide by the window's squared sum: its audio is exactly 1.5 times (3.5 dB)
+louder than the PyTorch model's, and loud voices clip (jm_kumo peaked at 1.08).
+Both backends speak at the PyTorch model's level."""
+
+PROVIDERS = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+}
+"""Execution providers per device, best first."""
 
 
 class TimingUnavailableError(RuntimeError):
     """The loaded model has no ``durations`` output."""
 
 
-def token_samples(frames: npt.NDArray[np.int64], audio_samples: int) -> Durations:
-    """Per-token durations in samples from the graph's per-position frames.
-
-    ``frames`` covers the padded chunk (pad, ids..., pad). The pads' spans are
-    folded into their neighbours (lead pad into the first token, end pad into
-    the last), so the result has one entry per id and sums to the audio length.
-    """
-    samples = np.asarray(frames, dtype=np.int64).reshape(-1) * FRAME_SAMPLES
-    if samples.size < 3:
-        raise ValueError("durations must cover at least one token and the two pads")
-    durations = samples[1:-1].copy()
-    durations[0] += samples[0]
-    durations[-1] += samples[-1]
-    # The vocoder's length is exactly frames x 600 on this graph; should another
-    # export differ by a few samples, the last token absorbs it so positions stay
-    # inside the audio.
-    durations[-1] = max(1, durations[-1] + audio_samples - int(samples.sum()))
-    return durations
+class ProviderUnavailableError(RuntimeError):
+    """ONNX Runtime could not run on the requested device."""
 
 
 class OnnxBackend:
@@ -55,7 +54,12 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(
-        self, model_path: Path, threads: int = 0, *, timed_model: Path | None = None
+        self,
+        model_path: Path,
+        threads: int = 0,
+        *,
+        timed_model: Path | None = None,
+        device: str = "cpu",
     ) -> None:
         import onnxruntime as ort  # noqa: PLC0415 - heavy, only when this backend is chosen
 
@@ -76,16 +80,25 @@ class OnnxBackend:
         if timed_model is not None and timed_model.exists():
             try:
                 self._session = ort.InferenceSession(
-                    str(timed_model), sess_options=options, providers=["CPUExecutionProvider"]
+                    str(timed_model), sess_options=options, providers=PROVIDERS[device]
                 )
                 loaded = timed_model
             except Exception:
                 logger.exception("cannot load %s; using %s", timed_model, model_path.name)
         if self._session is None:
             self._session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                str(model_path), sess_options=options, providers=PROVIDERS[device]
             )
-        self.device = "cpu"
+        # A CUDA provider that cannot start (no GPU, missing CUDA libraries) is
+        # dropped by ONNX Runtime with only a warning; asking for CUDA and
+        # getting the CPU must be an error instead.
+        if PROVIDERS[device][0] not in self._session.get_providers():
+            raise ProviderUnavailableError(
+                f"ONNX Runtime could not start {PROVIDERS[device][0]} "
+                f"(running: {', '.join(self._session.get_providers())}); "
+                "check the GPU driver and that onnxruntime-gpu's CUDA libraries are installed"
+            )
+        self.device = device
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.timed = DURATIONS_OUTPUT in {o.name for o in self._session.get_outputs()}
         """Whether ``synthesize_timed`` is available (the timed model is loaded)."""
@@ -111,7 +124,7 @@ class OnnxBackend:
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
     ) -> Audio:
         (audio,) = self._session.run(["audio"], self._feeds(tokens, style, speed))
-        return np.asarray(audio, dtype=np.float32).reshape(-1)
+        return np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(ONNX_OUTPUT_GAIN)
 
     def synthesize_timed(
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
@@ -125,5 +138,5 @@ class OnnxBackend:
         audio, frames = self._session.run(
             ["audio", DURATIONS_OUTPUT], self._feeds(tokens, style, speed)
         )
-        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(ONNX_OUTPUT_GAIN)
         return samples, token_samples(frames, samples.size)

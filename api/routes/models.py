@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.deps import SpeechServiceDep
 from api.errors import APIError
 from api.schemas import ACCEPTED_MODELS, ModelCard, ModelList
+from api.speech import SpeechService
 
 router = APIRouter(tags=["models"])
 
@@ -20,11 +22,15 @@ def check_model(model_id: str) -> str:
     return model_id
 
 
+def _card(model_id: str, service: SpeechService) -> ModelCard:
+    return ModelCard(id=model_id, backend=service.backend.name, device=service.backend.device)
+
+
 @router.get("/v1/models")
-async def list_models() -> ModelList:
-    return ModelList(data=[ModelCard(id=model_id) for model_id in ACCEPTED_MODELS])
+async def list_models(service: SpeechServiceDep) -> ModelList:
+    return ModelList(data=[_card(model_id, service) for model_id in ACCEPTED_MODELS])
 
 
 @router.get("/v1/models/{model_id}")
-async def get_model(model_id: str) -> ModelCard:
-    return ModelCard(id=check_model(model_id))
+async def get_model(model_id: str, service: SpeechServiceDep) -> ModelCard:
+    return _card(check_model(model_id), service)

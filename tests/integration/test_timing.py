@@ -10,8 +10,8 @@ import onnxruntime as ort
 import pytest
 
 from api.audio.silence import speech_bounds
-from api.backends.base import SAMPLE_RATE
-from api.backends.graph import DURATIONS_OUTPUT, FRAME_SAMPLES
+from api.backends.base import FRAME_SAMPLES, SAMPLE_RATE
+from api.backends.graph import DURATIONS_OUTPUT
 from api.backends.onnx import OnnxBackend, TimingUnavailableError
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P

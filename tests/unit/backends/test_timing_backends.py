@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from api.backends.base import supports_timing
+from api.backends.base import supports_timing, token_samples
 from api.backends.fake import FakeBackend
-from api.backends.onnx import token_samples
 
 STYLE = np.full((1, 256), 0.01, dtype=np.float32)
 
