@@ -4,6 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uv sync --frozen --extra ja
+# The torch backend is tested too, on the CPU. PyPI's Linux torch is the CUDA
+# build (several GB), so install the CPU build instead: from a local wheel
+# directory when the machine has one (TORCH_WHEELS, default /opt/wheels), else
+# from PyTorch's CPU index. `uv run` below keeps it (it syncs inexactly).
+torch_cpu="torch==2.13.0+cpu"
+wheels="${TORCH_WHEELS:-/opt/wheels}"
+if compgen -G "$wheels/torch-2.13.0+cpu-*.whl" >/dev/null; then
+    uv pip install --quiet --find-links "$wheels" "$torch_cpu"
+else
+    uv pip install --quiet --index-url https://download.pytorch.org/whl/cpu \
+        --extra-index-url https://pypi.org/simple "$torch_cpu"
+fi
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
 uv run --frozen mypy

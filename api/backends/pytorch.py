@@ -9,6 +9,7 @@ model directory.
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ def load_network(weights: Path, device: str = "cpu") -> KokoroNetwork:
     """
     try:
         raw = torch.load(weights, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as e:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
         raise WeightsError(f"cannot read {weights}: {e}") from e
     if not isinstance(raw, dict):
         raise WeightsError(f"{weights} holds a {type(raw).__name__}, not a state dict")

@@ -2,9 +2,9 @@
 
 ``auto`` picks the best that is installed and usable here:
 
-* a CUDA GPU with PyTorch: ``torch`` on ``cuda`` (float32 kernels throughout;
-  the int8 graph's integer convolutions and quantized LSTMs have no CUDA
-  kernels in ONNX Runtime, so on a GPU it would shuttle between devices);
+* a CUDA GPU with PyTorch: ``torch`` on ``cuda`` (float32 throughout; the
+  int8 graph is made of integer convolutions and dynamically quantized LSTMs,
+  operators built for CPUs);
 * a CUDA GPU with ``onnxruntime-gpu`` only: ``onnx`` on ``cuda``;
 * otherwise ``onnx`` on ``cpu``: on this project's 2-core machines the int8
   graph is faster than float32 PyTorch (measured in docs/benchmarks.md).
@@ -124,7 +124,7 @@ def _choose_onnx(device: DeviceName, probe: Probe) -> Choice:
     return Choice("onnx", "cpu", "asked for onnx")
 
 
-def cpu_cores() -> int:
+def cpu_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     """CPUs this process may use: its affinity, capped by a cgroup v2 CPU quota.
 
     ``os.cpu_count()`` reports the host's CPUs; in a container limited to two
@@ -133,9 +133,9 @@ def cpu_cores() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        quota, period = cpu_max.read_text().split()[:2]
         if quota != "max":
-            cores = min(cores, max(1, int(int(quota) // int(period))))
+            cores = min(cores, max(1, int(quota) // int(period)))
     except (OSError, ValueError):
         pass
     return cores

@@ -1,0 +1,141 @@
+"""Both backends on the real weights: the PyTorch network converted from the int8
+model speaks like ONNX Runtime does, and the selector behaves at start-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from faster_whisper import WhisperModel
+
+from api.app import load_service
+from api.backends.base import supports_timing
+from api.backends.select import TORCH_INSTALL, nvidia_device_present
+from api.settings import Settings
+from api.speech import SpeechService
+from api.text.chunks import WHOLE
+from api.weights import ensure_model_dir
+from tests.integration.conftest import CLI, RunningServer
+from tests.integration.speechcheck import SENTENCES, word_error_rate
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def conversion(baked_dir: Path) -> str:
+    """``kokoro-server convert-weights`` on a baked directory; its report."""
+    done = subprocess.run(
+        [CLI, "convert-weights", "--model-dir", str(baked_dir), "--force"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def torch_service(
+    conversion: str, baked_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SpeechService]:
+    settings = Settings(
+        model_dir=baked_dir, voices_dir=tmp_path_factory.mktemp("voices"), backend="torch"
+    )
+    service, _ = load_service(settings)
+    yield service
+    service.close()
+
+
+def test_conversion_passes_every_stage_check(conversion: str, baked_dir: Path) -> None:
+    checks = [line for line in conversion.splitlines() if "(limit" in line]
+    assert len(checks) >= 9
+    assert all(line.endswith(" ok") for line in checks), conversion
+    assert ensure_model_dir(baked_dir).torch_weights.stat().st_size > 100_000_000
+
+
+def test_the_torch_backend_loads_the_converted_weights(torch_service: SpeechService) -> None:
+    assert (torch_service.backend.name, torch_service.backend.device) == ("torch", "cpu")
+
+
+@pytest.mark.parametrize("voice", ["jf_alpha", "jm_kumo"])
+def test_whisper_understands_the_torch_backend(
+    torch_service: SpeechService, whisper: WhisperModel, voice: str
+) -> None:
+    """The same sentences and limit as the ONNX backend's test_speech_quality."""
+    error_rate, pairs = word_error_rate(torch_service, whisper, torch_service.voices.get(voice))
+    assert error_rate <= 0.10, pairs
+
+
+@pytest.mark.parametrize("speed", [1.0, 1.4])
+def test_both_backends_speak_for_the_same_time(
+    real_service: SpeechService, torch_service: SpeechService, speed: float
+) -> None:
+    """Same tokens, voice and speed: durations within 5%, loudness within 20%."""
+    voice = real_service.voices.get("jm_kumo")
+    for sentence in SENTENCES:
+        for tokens in real_service.token_chunks(sentence, "en-us", WHOLE):
+            style = voice.style_for(len(tokens))
+            onnx_audio = real_service.backend.synthesize(tokens, style, speed)
+            torch_audio = torch_service.backend.synthesize(tokens, style, speed)
+            assert abs(len(torch_audio) / len(onnx_audio) - 1) <= 0.05, sentence
+            loudness = np.sqrt(np.mean(torch_audio**2)) / np.sqrt(np.mean(onnx_audio**2))
+            assert 0.8 <= loudness <= 1.25, (sentence, loudness)
+
+
+def test_the_torch_backend_reports_durations(torch_service: SpeechService) -> None:
+    backend = torch_service.backend
+    assert supports_timing(backend)
+    tokens = next(iter(torch_service.token_chunks("Timing every word.", "en-us", WHOLE)))
+    audio, durations = backend.synthesize_timed(
+        tokens, torch_service.voices.get("jf_alpha").style_for(len(tokens)), 1.0
+    )
+    assert len(durations) == len(tokens)
+    assert int(durations.sum()) == len(audio)
+    assert np.array_equal(
+        audio,
+        backend.synthesize(
+            tokens, torch_service.voices.get("jf_alpha").style_for(len(tokens)), 1.0
+        ),
+    )
+
+
+def test_auto_picks_onnx_on_the_cpu_and_says_so(server: RunningServer) -> None:
+    if nvidia_device_present():
+        pytest.skip("this machine has an NVIDIA GPU: auto may rightly pick CUDA")
+    health = httpx.get(f"{server.base_url}/health").json()
+    assert (health["backend"], health["device"]) == ("onnx", "cpu")
+    models = httpx.get(f"{server.base_url}/v1/models").json()["data"]
+    assert {(m["backend"], m["device"]) for m in models} == {("onnx", "cpu")}
+    assert "backend onnx on cpu" in server.log.read_text()
+
+
+_WITHOUT_TORCH = """
+import sys
+sys.modules["torch"] = None  # what an environment without the torch extra looks like
+from api.cli import main
+sys.exit(main(["serve", "--port", "1"]))
+"""
+
+
+def test_asking_for_torch_without_it_installed_fails_at_start_with_the_install_command(
+    baked_dir: Path,
+) -> None:
+    """As if the torch extra were missing: torch cannot be imported or found."""
+    env = {**os.environ, "KOKORO_MODEL_DIR": str(baked_dir), "KOKORO_BACKEND": "torch"}
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TORCH],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert TORCH_INSTALL in done.stderr
+    assert "Traceback" not in done.stderr
