@@ -17,9 +17,9 @@ import numpy as np
 
 from api.audio.silence import shape_silence, silence, speech_bounds
 from api.backends.base import Audio, supports_timing
-from api.speech import SpeechJob, SpeechService
+from api.speech import SpeechJob, SpeechService, Utterance
 from api.text.chunks import WHOLE, pause_after
-from api.text.split import Pause, split_segments
+from api.text.split import Pause
 from api.text.timestamps import WordTimestamp, word_timestamps
 
 _EDGE_PUNCTUATION = "\"'“”‘’()[]{}«»,.;:!?¡¿…—-"
@@ -35,9 +35,11 @@ class CaptionedAudio:
     timestamps: list[WordTimestamp]
 
 
-def _spoken_words(job: SpeechJob, text: str) -> Iterator[str]:
-    """The words of ``text`` as the G2P reads them (normalized where it is English)."""
-    for spoken, _ in SpeechService.read_sentences(text, job.effective_language, job.normalization):
+def _spoken_words(job: SpeechJob, utterance: Utterance) -> Iterator[str]:
+    """The words of ``utterance`` as the G2P reads them (normalized where it is English)."""
+    for spoken, _ in SpeechService.read_sentences(
+        utterance.text, utterance.language, job.normalization
+    ):
         for word in spoken.split():
             bare = word.strip(_EDGE_PUNCTUATION)
             if bare:
@@ -55,20 +57,20 @@ def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:
     symbols: list[str] = []
     durations: list[np.ndarray] = []
     words: list[str] = []
-    for segment in split_segments(job.text):
-        if isinstance(segment, Pause):
-            pause = silence(segment.seconds)
+    for piece in job.pieces():
+        if isinstance(piece, Pause):
+            pause = silence(piece.seconds)
             audio_parts.append(pause)
             symbols.append(" ")
             durations.append(np.array([len(pause)], dtype=np.int64))
             continue
-        words.extend(_spoken_words(job, segment))
+        words.extend(_spoken_words(job, piece))
         for phonemes in service.phoneme_chunks(
-            segment, job.effective_language, WHOLE, job.normalization
+            piece.text, piece.language, WHOLE, job.normalization
         ):
             tokens = service.vocabulary.encode(phonemes)
             raw, token_samples = backend.synthesize_timed(
-                tokens, job.voice.style_for(len(tokens)), job.speed
+                tokens, piece.voice.style_for(len(tokens)), job.speed
             )
             start, end = speech_bounds(raw)
             shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)

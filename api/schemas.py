@@ -71,6 +71,53 @@ class SpeechRequest(BaseModel):
         return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
 
 
+class DialogueSpeaker(BaseModel):
+    """A speaker's voice, and optionally a speed of their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voice: str = Field(min_length=1, max_length=1000, description="Voice name or blend spec.")
+    speed: float | None = Field(
+        default=None, ge=0.25, le=4.0, description="This speaker's speed; the request's if unset."
+    )
+
+
+class DialogueTurn(BaseModel):
+    speaker: str = Field(min_length=1, max_length=100, description="A key of ``speakers``.")
+    text: str = Field(description="What the speaker says; voice and pause tags work here too.")
+
+
+class DialogueRequest(BaseModel):
+    """Body of ``POST /v1/audio/dialogue``: a script read by several voices."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(default="kokoro", description=f"One of {', '.join(ACCEPTED_MODELS)}.")
+    turns: list[DialogueTurn] = Field(min_length=1, max_length=20_000)
+    speakers: dict[str, str | DialogueSpeaker] = Field(
+        min_length=1,
+        max_length=64,
+        description='Speaker -> voice (``"af_heart"``) or ``{"voice", "speed"}``.',
+    )
+    response_format: ResponseFormat = Field(default="mp3", description="Audio format.")
+    speed: float = Field(default=1.0, ge=0.25, le=4.0, description="Default speed, 0.25 to 4.0.")
+    gap: float = Field(
+        default=0.5, ge=0.0, le=10.0, description="Seconds of silence between turns."
+    )
+    stream: bool | None = Field(
+        default=None, description="As in /v1/audio/speech: streamed unless wav, by default."
+    )
+    stream_format: Literal["audio", "sse"] = Field(default="audio")
+    lang_code: str | None = Field(
+        default=None, description="Language for every turn; each voice's own when unset."
+    )
+    normalization_options: NormalizationOptions | None = None
+
+    @property
+    def streamed(self) -> bool:
+        return self.response_format != "wav" if self.stream is None else self.stream
+
+
 class VoiceInfo(BaseModel):
     id: str
     name: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,8 +23,19 @@ from api.text.chunks import (
 )
 from api.text.g2p import ENGLISH, G2P, g2p_language, language_for_text
 from api.text.normalize import NormalizationOptions, normalize_text
-from api.text.split import Pause, split_segments, split_sentences
+from api.text.split import Pause, VoiceSwitch, split_segments, split_sentences
 from api.voices.store import Voice, VoiceStore
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of text spoken by one voice in one language."""
+
+    text: str
+    voice: Voice
+    language: str
 
 
 @dataclass(frozen=True)
@@ -34,12 +46,59 @@ class SpeechJob:
     voice: Voice
     speed: float = 1.0
     language: str | None = None
+    """Language to read every voice's text in (``lang_code``); None: each voice's own."""
     normalization: NormalizationOptions | None = None
     """English text normalization; None means the defaults (on)."""
+    tag_voices: Mapping[str, Voice] = field(default_factory=dict)
+    """The voices ``[voice:SPEC]`` tags in ``text`` name, resolved: SPEC -> voice."""
+
+    def language_for(self, voice: Voice) -> str:
+        return self.language or g2p_language(voice.language)
 
     @property
     def effective_language(self) -> str:
-        return self.language or g2p_language(self.voice.language)
+        return self.language_for(self.voice)
+
+    def pieces(self) -> Iterator[Utterance | Pause]:
+        """The text as utterances and pauses, in order, lazily; voice tags switch the
+        voice (and, without ``language``, the language) until the next tag."""
+        voice = self.voice
+        for segment in split_segments(self.text):
+            if isinstance(segment, VoiceSwitch):
+                voice = self.tag_voices[segment.spec]
+            elif isinstance(segment, Pause):
+                yield segment
+            else:
+                yield Utterance(segment, voice, self.language_for(voice))
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """Turns of a script, each a job with its speaker's voice and speed, spoken in
+    order with ``gap`` seconds of silence between them."""
+
+    turns: tuple[SpeechJob, ...]
+    gap: float = 0.5
+
+    @property
+    def text(self) -> str:
+        return "\n".join(turn.text for turn in self.turns)
+
+
+Speakable = SpeechJob | Dialogue
+
+
+def _with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each item and whether it is the last, looking one item ahead."""
+    iterator = iter(items)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
 
 
 class SpeechService:
@@ -108,19 +167,33 @@ class SpeechService:
             yield self.vocabulary.encode(chunk)
 
     def synthesize(
-        self, job: SpeechJob, schedule: ChunkSchedule = WHOLE
+        self, job: Speakable, schedule: ChunkSchedule = WHOLE
     ) -> Generator[Audio, None, None]:
         """Blocking: audio for each chunk of ``job``, in order, ready to be joined:
-        the model's edge silence is cut to the pause the chunk's end calls for, and
-        ``[pause:Ns]`` tags become exactly that much silence."""
-        for segment in split_segments(job.text):
-            if isinstance(segment, Pause):
-                yield silence(segment.seconds)
+        the model's edge silence is cut to the pause the chunk's end calls for,
+        ``[pause:Ns]`` tags become exactly that much silence, and a dialogue's
+        turns are separated by exactly its gap."""
+        if isinstance(job, SpeechJob):
+            yield from self._synthesize_job(job, schedule)
+            return
+        for turn, last in _with_last(job.turns):
+            yield from self._synthesize_job(turn, schedule, None if last else job.gap)
+
+    def _synthesize_job(
+        self, job: SpeechJob, schedule: ChunkSchedule, end_pause: float | None = None
+    ) -> Generator[Audio, None, None]:
+        pieces: Iterable[tuple[Utterance | Pause, bool]] = (
+            ((piece, False) for piece in job.pieces())
+            if end_pause is None
+            else _with_last(job.pieces())
+        )
+        for piece, last in pieces:
+            if isinstance(piece, Pause):
+                extra = end_pause if last and end_pause is not None else 0.0
+                yield silence(piece.seconds + extra)
                 continue
-            chunks = self.phoneme_chunks(
-                segment, job.effective_language, schedule, job.normalization
-            )
-            yield from self._speak(chunks, job.voice, job.speed)
+            chunks = self.phoneme_chunks(piece.text, piece.language, schedule, job.normalization)
+            yield from self._speak(chunks, piece.voice, job.speed, end_pause if last else None)
 
     def synthesize_phonemes(
         self, phonemes: str, voice: Voice, speed: float = 1.0
@@ -131,20 +204,26 @@ class SpeechService:
             yield from self._speak(plan_chunks([cleaned], WHOLE), voice, speed)
 
     def _speak(
-        self, chunks: Iterator[str], voice: Voice, speed: float
+        self, chunks: Iterator[str], voice: Voice, speed: float, end_pause: float | None = None
     ) -> Generator[Audio, None, None]:
-        for phonemes in chunks:
+        """Synthesize and shape each chunk; ``end_pause`` replaces the last chunk's
+        punctuation pause (it costs a look one chunk ahead, so only when given)."""
+        marked: Iterable[tuple[str, bool]] = (
+            ((phonemes, False) for phonemes in chunks) if end_pause is None else _with_last(chunks)
+        )
+        for phonemes, last in marked:
             tokens = self.vocabulary.encode(phonemes)
             audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)
-            yield shape_silence(audio, pause_seconds=pause_after(phonemes) / speed)
+            pause = end_pause if last and end_pause is not None else pause_after(phonemes) / speed
+            yield shape_silence(audio, pause_seconds=pause)
 
-    def synthesize_all(self, job: SpeechJob) -> Audio:
+    def synthesize_all(self, job: Speakable) -> Audio:
         """Blocking: the whole utterance as one array."""
         chunks = list(self.synthesize(job))
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
     async def stream(
-        self, job: SpeechJob, *, schedule: ChunkSchedule = STREAMING, prefetch: int = 1
+        self, job: Speakable, *, schedule: ChunkSchedule = STREAMING, prefetch: int = 1
     ) -> AsyncIterator[Audio]:
         """Audio chunks as they are made.
 

@@ -4,7 +4,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
@@ -14,12 +14,13 @@ from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
-from api.schemas import ErrorBody, SpeechRequest
+from api.schemas import DialogueRequest, ErrorBody, ResponseFormat, SpeechRequest
 from api.settings import Settings
-from api.speech import SpeechJob, SpeechService
+from api.speech import Dialogue, Speakable, SpeechJob, SpeechService
 from api.text.chunks import WHOLE
 from api.text.g2p import LanguageError, g2p_language, language_for_text, parse_language
-from api.text.split import PauseTagError, check_pause_tags
+from api.text.normalize import NormalizationOptions
+from api.text.split import TagError, check_tags
 from api.voices.store import Voice
 
 logger = logging.getLogger(__name__)
@@ -29,53 +30,91 @@ router = APIRouter(tags=["speech"])
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def check_input(text: str, limit: int) -> str:
+def check_input(text: str, limit: int, param: str = "input") -> list[str]:
+    """Refuse empty, over-long or badly tagged text; return the voice specs its tags name."""
     if not text.strip():
-        raise APIError(400, "'input' is empty; give the text to speak.", param="input")
+        raise APIError(400, f"'{param}' is empty; give the text to speak.", param=param)
     if len(text) > limit:
         raise APIError(
             413,
-            f"'input' is {len(text)} characters long; the limit is {limit} characters.",
-            param="input",
+            f"'{param}' is {len(text)} characters long; the limit is {limit} characters.",
+            param=param,
             code="input_too_long",
         )
     try:
-        check_pause_tags(text)
-    except PauseTagError as e:
-        raise APIError(400, str(e), param="input", code="invalid_pause_tag") from e
-    return text
+        return check_tags(text)
+    except TagError as e:
+        raise APIError(400, str(e), param=param, code=f"invalid_{e.kind}_tag") from e
 
 
-def check_language(service: SpeechService, code: str | None, voice: Voice, text: str) -> str:
-    """The language to read in: ``lang_code`` if given, else the voice's; its G2P
-    must be installed when the text needs it (Japanese is an extra)."""
+def check_language(
+    service: SpeechService, language: str | None, voices: Iterable[Voice], text: str, param: str
+) -> None:
+    """Each voice's language (or ``language``, when the request names one) must have
+    its G2P installed where the text needs it (Japanese is an extra)."""
     try:
-        language = parse_language(code) if code else g2p_language(voice.language)
-        service.check_language(language_for_text(text, language))
+        for voice in voices:
+            service.check_language(
+                language_for_text(text, language or g2p_language(voice.language))
+            )
     except LanguageError as e:
-        raise APIError(
-            400, str(e), param="lang_code" if code else "voice", code="unsupported_language"
-        ) from e
-    return language
+        raise APIError(400, str(e), param=param, code="unsupported_language") from e
+
+
+def parse_lang_code(code: str | None) -> str | None:
+    try:
+        return parse_language(code) if code else None
+    except LanguageError as e:
+        raise APIError(400, str(e), param="lang_code", code="unsupported_language") from e
+
+
+def tagged_job(
+    service: SpeechService,
+    text: str,
+    voice: Voice,
+    *,
+    speed: float,
+    language: str | None,
+    normalization: NormalizationOptions | None,
+    param: str,
+) -> SpeechJob:
+    """A job for ``text`` (already length-checked), with its voice tags resolved: an
+    unknown voice in a tag is a 404 naming it, before any audio exists."""
+    specs = check_tags(text)
+    tag_voices = {spec: resolve_voice(service.voices, spec, param=param) for spec in specs}
+    check_language(
+        service, language, [voice, *tag_voices.values()], text, "lang_code" if language else param
+    )
+    return SpeechJob(
+        text=text,
+        voice=voice,
+        speed=speed,
+        language=language,
+        normalization=normalization,
+        tag_voices=tag_voices,
+    )
 
 
 def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -> SpeechJob:
     """Validate a speech request and turn it into a job, or raise the API error."""
     check_model(body.model)
-    text = check_input(body.input, settings.max_input_chars)
+    text = body.input
+    check_input(text, settings.max_input_chars)
     voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
-    language = check_language(service, body.lang_code, voice, text)
-    return SpeechJob(
-        text=text,
-        voice=voice,
+    language = parse_lang_code(body.lang_code)
+    return tagged_job(
+        service,
+        text,
+        voice,
         speed=body.speed,
         language=language,
         normalization=body.normalization_options,
+        param="input",
     )
 
 
 async def encoded_audio(
-    service: SpeechService, job: SpeechJob, encoder: StreamingEncoder
+    service: SpeechService, job: Speakable, encoder: StreamingEncoder
 ) -> AsyncIterator[bytes]:
     """Container bytes for ``job``, each piece as soon as the encoder yields it.
 
@@ -98,7 +137,7 @@ async def encoded_audio(
 
 
 async def sse_events(
-    service: SpeechService, job: SpeechJob, encoder: StreamingEncoder
+    service: SpeechService, job: Speakable, encoder: StreamingEncoder
 ) -> AsyncIterator[str]:
     """OpenAI's speech SSE: ``speech.audio.delta`` events, then ``speech.audio.done``."""
     async for data in encoded_audio(service, job, encoder):
@@ -116,7 +155,7 @@ async def sse_events(
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
 
 
-async def complete_file(service: SpeechService, job: SpeechJob, encoder: StreamingEncoder) -> bytes:
+async def complete_file(service: SpeechService, job: Speakable, encoder: StreamingEncoder) -> bytes:
     try:
         async for audio in service.stream(job, schedule=WHOLE):
             await asyncio.to_thread(encoder.encode, audio)
@@ -133,6 +172,33 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 _AUDIO_CONTENT: dict[str, dict[str, object]] = {spec.content_type: {} for spec in FORMATS.values()}
 
 
+async def speech_response(
+    service: SpeechService,
+    job: Speakable,
+    audio_format: ResponseFormat,
+    *,
+    streamed: bool,
+    stream_format: str,
+    name: str,
+) -> Response:
+    """The HTTP response for ``job``: SSE events, a byte stream, or a complete file."""
+    disposition = {"Content-Disposition": f'inline; filename="{name}.{audio_format}"'}
+    if stream_format == "sse":
+        encoder = StreamingEncoder(audio_format, streaming=True)
+        events = sse_events(service, job, encoder)
+        return StreamingResponse(events, media_type="text/event-stream", headers=_STREAM_HEADERS)
+    if streamed:
+        encoder = StreamingEncoder(audio_format, streaming=True)
+        return StreamingResponse(
+            encoded_audio(service, job, encoder),
+            media_type=encoder.content_type,
+            headers={**_STREAM_HEADERS, **disposition},
+        )
+    encoder = StreamingEncoder(audio_format, streaming=False)
+    data = await complete_file(service, job, encoder)
+    return Response(data, media_type=encoder.content_type, headers=disposition)
+
+
 @router.post(
     "/v1/audio/speech",
     responses={200: {"content": {**_AUDIO_CONTENT, "text/event-stream": {}}}, **_ERRORS},
@@ -145,21 +211,81 @@ async def create_speech(
 
     Streams by default (``stream: true``): audio bytes leave as each chunk is
     encoded. ``stream: false`` returns one complete file with exact headers.
+    ``[voice:SPEC]`` tags in ``input`` switch the voice until the next tag, and
+    ``[pause:Ns]`` tags insert silence.
     """
     job = build_job(body, service, settings)
-    audio_format = body.response_format
-    disposition = {"Content-Disposition": f'inline; filename="speech.{audio_format}"'}
-    if body.stream_format == "sse":
-        encoder = StreamingEncoder(audio_format, streaming=True)
-        events = sse_events(service, job, encoder)
-        return StreamingResponse(events, media_type="text/event-stream", headers=_STREAM_HEADERS)
-    if body.streamed:
-        encoder = StreamingEncoder(audio_format, streaming=True)
-        return StreamingResponse(
-            encoded_audio(service, job, encoder),
-            media_type=encoder.content_type,
-            headers={**_STREAM_HEADERS, **disposition},
+    return await speech_response(
+        service,
+        job,
+        body.response_format,
+        streamed=body.streamed,
+        stream_format=body.stream_format,
+        name="speech",
+    )
+
+
+def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Settings) -> Dialogue:
+    """Validate a script and turn it into a dialogue, or raise the API error (before
+    any audio: unknown speakers and voices, tags, sizes)."""
+    check_model(body.model)
+    total = sum(len(turn.text) for turn in body.turns)
+    if total > settings.max_input_chars:
+        raise APIError(
+            413,
+            f"The turns hold {total} characters; the limit is {settings.max_input_chars}.",
+            param="turns",
+            code="input_too_long",
         )
-    encoder = StreamingEncoder(audio_format, streaming=False)
-    data = await complete_file(service, job, encoder)
-    return Response(data, media_type=encoder.content_type, headers=disposition)
+    language = parse_lang_code(body.lang_code)
+    speakers: dict[str, tuple[Voice, float]] = {}
+    for name, speaker in body.speakers.items():
+        spec = speaker if isinstance(speaker, str) else speaker.voice
+        speed = body.speed if isinstance(speaker, str) else speaker.speed or body.speed
+        speakers[name] = (resolve_voice(service.voices, spec, f"speakers.{name}"), speed)
+    turns = []
+    for index, turn in enumerate(body.turns):
+        param = f"turns[{index}]"
+        if turn.speaker not in speakers:
+            raise APIError(
+                400,
+                f"Turn {index} names the speaker {turn.speaker!r}, who is not in 'speakers' "
+                f"({', '.join(sorted(speakers))}).",
+                param=f"{param}.speaker",
+                code="unknown_speaker",
+            )
+        check_input(turn.text, settings.max_input_chars, param=f"{param}.text")
+        voice, speed = speakers[turn.speaker]
+        turns.append(
+            tagged_job(
+                service,
+                turn.text,
+                voice,
+                speed=speed,
+                language=language,
+                normalization=body.normalization_options,
+                param=f"{param}.text",
+            )
+        )
+    return Dialogue(tuple(turns), gap=body.gap)
+
+
+@router.post(
+    "/v1/audio/dialogue",
+    responses={200: {"content": {**_AUDIO_CONTENT, "text/event-stream": {}}}, **_ERRORS},
+    response_class=Response,
+)
+async def create_dialogue(
+    body: DialogueRequest, service: SpeechServiceDep, settings: SettingsDep
+) -> Response:
+    """Speak a script: each turn in its speaker's voice (and speed), ``gap`` seconds
+    apart, streamed like ``/v1/audio/speech``."""
+    dialogue = build_dialogue(body, service, settings)
+    return await speech_response(
+        service,
+        dialogue,
+        body.response_format,
+        streamed=body.streamed,
+        stream_format=body.stream_format,
+        name="dialogue",
+    )

@@ -40,14 +40,29 @@ def split_sentences(text: str) -> Iterator[str]:
 
 
 MAX_PAUSE_SECONDS = 60.0
-# A well-formed tag: [pause:1.5s], [pause:2], [PAUSE: 0.25 s]. Bounded repeats only.
-_PAUSE_TAG = re.compile(r"\[pause:\s{0,3}(\d{1,3}(?:\.\d{1,3})?)\s{0,3}s?\s{0,3}\]", re.IGNORECASE)
-# Anything that starts like a pause tag, to report malformed ones.
-_PAUSE_LIKE = re.compile(r"\[pause:[^\]\n]{0,40}\]?", re.IGNORECASE)
+# A well-formed pause: [pause:1.5s], [pause:2], [PAUSE: 0.25 s]. Bounded repeats only.
+_PAUSE = r"\[pause:\s{0,3}(?P<seconds>\d{1,3}(?:\.\d{1,3})?)\s{0,3}s?\s{0,3}\]"
+# A voice switch: [voice:af_heart], [voice: jf_alpha(1)+jm_kumo(1)]; the spec is
+# checked by the voice store, here it only has to be non-empty and bracket-free
+# (a spec's weights use parentheses, never square brackets).
+_VOICE = r"\[voice:\s{0,3}(?P<spec>[^\[\]\s](?:[^\[\]\n]{0,198}[^\[\]\s])?)\s{0,3}\]"
+_TAG = re.compile(f"{_PAUSE}|{_VOICE}", re.IGNORECASE)
+# Anything that starts like a tag, to report malformed ones.
+_TAG_LIKE = re.compile(r"\[(?:pause|voice):[^\]\n]{0,220}\]?", re.IGNORECASE)
 
 
-class PauseTagError(ValueError):
-    """A malformed or too long ``[pause:...]`` tag; the message says which."""
+class TagError(ValueError):
+    """A malformed ``[pause:...]`` or ``[voice:...]`` tag, or a too long pause; the
+    message says which and where."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """``pause`` or ``voice``."""
+
+
+PauseTagError = TagError
+"""The name this error had when pauses were the only tags."""
 
 
 @dataclass(frozen=True)
@@ -57,30 +72,55 @@ class Pause:
     seconds: float
 
 
-def check_pause_tags(text: str) -> None:
-    """Raise ``PauseTagError`` for the first malformed or over-long pause tag."""
-    for match in _PAUSE_LIKE.finditer(text):
-        tag = _PAUSE_TAG.fullmatch(match.group())
+@dataclass(frozen=True)
+class VoiceSwitch:
+    """A ``[voice:SPEC]`` tag: the text after it, up to the next one, uses SPEC."""
+
+    spec: str
+
+
+def check_tags(text: str) -> list[str]:
+    """Raise ``TagError`` for the first malformed tag or over-long pause; return the
+    voice specs the tags name, in order of first appearance."""
+    specs: dict[str, None] = {}
+    for match in _TAG_LIKE.finditer(text):
+        tag = _TAG.fullmatch(match.group())
         if tag is None:
-            raise PauseTagError(
-                f"Malformed pause tag {match.group()!r} at character {match.start() + 1}; "
-                "write it like [pause:1.5s]"
+            kind = match.group()[1:6].lower()
+            example = "[voice:af_heart]" if kind == "voice" else "[pause:1.5s]"
+            raise TagError(
+                f"Malformed {kind} tag {match.group()!r} at character {match.start() + 1}; "
+                f"write it like {example}",
+                kind,
             )
-        seconds = float(tag.group(1))
+        if tag.group("spec") is not None:
+            specs[tag.group("spec")] = None
+            continue
+        seconds = float(tag.group("seconds"))
         if seconds > MAX_PAUSE_SECONDS:
-            raise PauseTagError(
+            raise TagError(
                 f"Pause tag {match.group()!r} asks for {seconds:g} s; the most is "
-                f"{MAX_PAUSE_SECONDS:g} s"
+                f"{MAX_PAUSE_SECONDS:g} s",
+                "pause",
             )
+    return list(specs)
 
 
-def split_segments(text: str) -> Iterator[str | Pause]:
-    """Text pieces and the pauses between them, lazily, in order."""
+def check_pause_tags(text: str) -> None:
+    """``check_tags`` for callers that only care whether the tags are well formed."""
+    check_tags(text)
+
+
+def split_segments(text: str) -> Iterator[str | Pause | VoiceSwitch]:
+    """Text pieces and the tags between them, lazily, in order."""
     start = 0
-    for match in _PAUSE_TAG.finditer(text):
+    for match in _TAG.finditer(text):
         if match.start() > start:
             yield text[start : match.start()]
-        yield Pause(min(float(match.group(1)), MAX_PAUSE_SECONDS))
+        if match.group("spec") is not None:
+            yield VoiceSwitch(match.group("spec"))
+        else:
+            yield Pause(min(float(match.group("seconds")), MAX_PAUSE_SECONDS))
         start = match.end()
     if start < len(text):
         yield text[start:]
