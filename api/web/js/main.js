@@ -329,7 +329,6 @@ function useMix() {
 function setBusy(busy) {
   ui.generate.disabled = busy;
   ui.stop.disabled = !busy;
-  ui.generate.setAttribute("aria-busy", String(busy));
 }
 
 function stopAll() {
