@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from api import __version__
 from api.backends.base import Backend
@@ -22,6 +21,7 @@ from api.speech import SpeechService
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
 from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore, check_openai_voices
+from api.webui import mount_web_ui
 from api.weights import ensure_model_dir
 
 logger = logging.getLogger(__name__)
@@ -105,9 +105,5 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     install_error_handlers(app)
     for module in (speech, voices, models, health, dev):
         app.include_router(module.router)
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    mount_web_ui(app)
     return app

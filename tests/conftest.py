@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -11,6 +11,7 @@ from api.app import create_app
 from api.backends.fake import FakeBackend
 from api.settings import Settings
 from api.weights import ModelFiles, ensure_model_dir
+from tests.realserver import RunningServer, bake, real_server
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,18 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def baked_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model directory made by ``kokoro-server bake``, as the Docker build makes it."""
+    return bake(tmp_path_factory.mktemp("baked"))
+
+
+@pytest.fixture(scope="session")
+def server(baked_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The real server (``kokoro-server serve``, uvicorn, ONNX model) on a free port,
+    shared by the integration tests and the web UI's browser tests."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with real_server(baked_dir, tmp_path_factory.mktemp("voices"), log) as running:
+        yield running

@@ -35,8 +35,8 @@ async def test_health_reports_backend_and_model(client: httpx.AsyncClient) -> No
     assert body["voices"] == 5
 
 
-async def test_the_root_leads_to_the_api_docs(client: httpx.AsyncClient) -> None:
+async def test_the_root_leads_to_the_web_ui(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
     assert response.status_code == 307
-    assert response.headers["location"] == "/docs"
+    assert response.headers["location"] == "/web/"
     assert (await client.get("/docs")).status_code == 200

@@ -7,7 +7,7 @@ import numpy as np
 import openai
 import pytest
 
-from tests.integration.conftest import RunningServer
+from tests.realserver import RunningServer
 from tests.wavcheck import decoded_seconds, read_wav
 
 pytestmark = pytest.mark.model
