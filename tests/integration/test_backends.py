@@ -21,8 +21,8 @@ from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import WHOLE
 from api.weights import ensure_model_dir
-from tests.integration.conftest import CLI, RunningServer
 from tests.integration.speechcheck import SENTENCES, word_error_rate
+from tests.realserver import CLI, RunningServer
 
 pytestmark = pytest.mark.model
 
