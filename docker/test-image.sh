@@ -15,14 +15,14 @@
 #    from the host, /health answers, the mix is still listed and speaks.
 #
 # Containers, the volume and the test image are removed at exit, by ID; the
-# base image and the build cache stay, so a rerun builds in seconds.
+# base image and the build cache stay: a rerun rebuilds only the runtime stage.
 # KOKORO_TEST_KEEP_IMAGE=1 keeps the image (tag localhost/kokoro-server:test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly TAG=localhost/kokoro-server:test
 readonly START_LIMIT_S=${KOKORO_TEST_START_LIMIT_S:-15}
-# What this project adds on top of the base image. Measured 885 MB (see
+# What this project adds on top of the base image. Measured 884 MB (see
 # docs/docker.md); the limit catches dev dependencies or a second copy of the
 # model creeping in.
 readonly MAX_ADDED_MB=${KOKORO_TEST_MAX_ADDED_MB:-1000}
