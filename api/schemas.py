@@ -20,16 +20,12 @@ class VoiceRef(BaseModel):
     id: str = Field(min_length=1, max_length=1000)
 
 
-class SpeechRequest(BaseModel):
-    """Body of ``POST /v1/audio/speech``."""
+class AudioRequest(BaseModel):
+    """The output options speech and dialogue requests share."""
 
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(default="kokoro", description=f"One of {', '.join(ACCEPTED_MODELS)}.")
-    input: str = Field(description="The text to speak.")
-    voice: str | VoiceRef | None = Field(
-        default=None, description="Voice name; the server's default voice when omitted."
-    )
     response_format: ResponseFormat = Field(default="mp3", description="Audio format.")
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="0.25 to 4.0.")
     stream: bool | None = Field(
@@ -47,7 +43,7 @@ class SpeechRequest(BaseModel):
     lang_code: str | None = Field(
         default=None,
         description=(
-            "Language to read the text in, overriding the voice's: a Kokoro letter "
+            "Language to read the text in, overriding each voice's: a Kokoro letter "
             "(a, b, e, f, h, i, j, p, z) or a name "
             "(en-us, en-gb, es, fr-fr, hi, it, ja, pt-br, cmn)."
         ),
@@ -56,15 +52,24 @@ class SpeechRequest(BaseModel):
         default=None,
         description="English text normalization switches (numbers, money, dates, URLs ...).",
     )
-    instructions: str | None = Field(
-        default=None, description="Accepted for compatibility with gpt-4o-mini-tts; ignored."
-    )
 
     @property
     def streamed(self) -> bool:
         if self.stream is None:
             return self.response_format != "wav"
         return self.stream
+
+
+class SpeechRequest(AudioRequest):
+    """Body of ``POST /v1/audio/speech``."""
+
+    input: str = Field(description="The text to speak.")
+    voice: str | VoiceRef | None = Field(
+        default=None, description="Voice name; the server's default voice when omitted."
+    )
+    instructions: str | None = Field(
+        default=None, description="Accepted for compatibility with gpt-4o-mini-tts; ignored."
+    )
 
     @property
     def voice_name(self) -> str | None:
@@ -87,35 +92,21 @@ class DialogueTurn(BaseModel):
     text: str = Field(description="What the speaker says; voice and pause tags work here too.")
 
 
-class DialogueRequest(BaseModel):
+class DialogueRequest(AudioRequest):
     """Body of ``POST /v1/audio/dialogue``: a script read by several voices."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    model: str = Field(default="kokoro", description=f"One of {', '.join(ACCEPTED_MODELS)}.")
     turns: list[DialogueTurn] = Field(min_length=1, max_length=20_000)
     speakers: dict[str, str | DialogueSpeaker] = Field(
         min_length=1,
         max_length=64,
         description='Speaker -> voice (``"af_heart"``) or ``{"voice", "speed"}``.',
     )
-    response_format: ResponseFormat = Field(default="mp3", description="Audio format.")
-    speed: float = Field(default=1.0, ge=0.25, le=4.0, description="Default speed, 0.25 to 4.0.")
     gap: float = Field(
-        default=0.5, ge=0.0, le=10.0, description="Seconds of silence between turns."
+        default=0.5,
+        ge=0.0,
+        le=10.0,
+        description="Seconds of silence after each turn's speech (at least the 0.05 s tail).",
     )
-    stream: bool | None = Field(
-        default=None, description="As in /v1/audio/speech: streamed unless wav, by default."
-    )
-    stream_format: Literal["audio", "sse"] = Field(default="audio")
-    lang_code: str | None = Field(
-        default=None, description="Language for every turn; each voice's own when unset."
-    )
-    normalization_options: NormalizationOptions | None = None
-
-    @property
-    def streamed(self) -> bool:
-        return self.response_format != "wav" if self.stream is None else self.stream
 
 
 class VoiceInfo(BaseModel):

@@ -170,6 +170,10 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody} for status in (400, 404, 413)
 }
 _AUDIO_CONTENT: dict[str, dict[str, object]] = {spec.content_type: {} for spec in FORMATS.values()}
+_AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {**_AUDIO_CONTENT, "text/event-stream": {}}},
+    **_ERRORS,
+}
 
 
 async def speech_response(
@@ -201,7 +205,7 @@ async def speech_response(
 
 @router.post(
     "/v1/audio/speech",
-    responses={200: {"content": {**_AUDIO_CONTENT, "text/event-stream": {}}}, **_ERRORS},
+    responses=_AUDIO_RESPONSES,
     response_class=Response,
 )
 async def create_speech(
@@ -272,7 +276,7 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
 
 @router.post(
     "/v1/audio/dialogue",
-    responses={200: {"content": {**_AUDIO_CONTENT, "text/event-stream": {}}}, **_ERRORS},
+    responses=_AUDIO_RESPONSES,
     response_class=Response,
 )
 async def create_dialogue(
