@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from api.backends.base import Audio, Durations, token_samples
+from api.backends.base import Audio, BackendUnavailableError, Durations, token_samples
 from api.backends.graph import DURATIONS_OUTPUT
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class TimingUnavailableError(RuntimeError):
     """The loaded model has no ``durations`` output."""
 
 
-class ProviderUnavailableError(RuntimeError):
+class ProviderUnavailableError(BackendUnavailableError):
     """ONNX Runtime could not run on the requested device."""
 
 

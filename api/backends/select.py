@@ -161,9 +161,18 @@ def load_backend(
     if choice.backend == "onnx":
         from api.backends.onnx import OnnxBackend  # noqa: PLC0415 - loads onnxruntime
 
-        return OnnxBackend(
-            files.model, threads=threads, timed_model=files.timed_model, device=choice.device
-        )
+        try:
+            return OnnxBackend(
+                files.model, threads=threads, timed_model=files.timed_model, device=choice.device
+            )
+        except BackendUnavailableError:
+            # ONNX Runtime lists its CUDA provider whenever onnxruntime-gpu is
+            # installed; only starting it proves the GPU usable. What auto chose
+            # may fall back to the CPU, what the user named may not.
+            if choice.device == "cpu" or options.device == "cuda":
+                raise
+            logger.warning("CUDA could not start for ONNX Runtime; using the CPU", exc_info=True)
+            return OnnxBackend(files.model, threads=threads, timed_model=files.timed_model)
     from api.backends.pytorch import TorchBackend  # noqa: PLC0415 - loads torch
 
     return TorchBackend(torch_weights(files, options.torch_weights), choice.device, threads)
