@@ -15,12 +15,18 @@ import pytest
 from faster_whisper import WhisperModel
 
 from api.app import load_service
-from api.backends.base import supports_timing
-from api.backends.select import TORCH_INSTALL, nvidia_device_present
+from api.backends.base import BackendUnavailableError, supports_timing
+from api.backends.select import (
+    TORCH_INSTALL,
+    BackendOptions,
+    Probe,
+    load_backend,
+    nvidia_device_present,
+)
 from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import WHOLE
-from api.weights import ensure_model_dir
+from api.weights import ModelFiles, ensure_model_dir
 from tests.integration.speechcheck import SENTENCES, word_error_rate
 from tests.realserver import CLI, RunningServer
 
@@ -139,3 +145,20 @@ def test_asking_for_torch_without_it_installed_fails_at_start_with_the_install_c
     assert done.returncode == 1
     assert TORCH_INSTALL in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _claims_onnx_cuda() -> Probe:
+    """A machine whose onnxruntime lists CUDA, which then cannot start (no GPU here)."""
+    return Probe(torch_installed=False, torch_cuda=False, onnx_cuda=True)
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider'")
+def test_auto_falls_back_to_the_cpu_when_cuda_cannot_start(model_files: ModelFiles) -> None:
+    backend = load_backend(model_files, BackendOptions(), probe=_claims_onnx_cuda)
+    assert (backend.name, backend.device) == ("onnx", "cpu")
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider'")
+def test_an_explicit_cuda_that_cannot_start_is_an_error(model_files: ModelFiles) -> None:
+    with pytest.raises(BackendUnavailableError, match="CUDAExecutionProvider"):
+        load_backend(model_files, BackendOptions(device="cuda"), probe=_claims_onnx_cuda)
