@@ -61,6 +61,8 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import load_service  # noqa: PLC0415
     from api.audio.encoder import StreamingEncoder  # noqa: PLC0415
     from api.speech import SpeechJob  # noqa: PLC0415
+    from api.text.split import TagError, check_tags  # noqa: PLC0415
+    from api.voices.mixer import VoiceSpecError  # noqa: PLC0415
     from api.voices.store import UnknownVoiceError  # noqa: PLC0415
 
     text = sys.stdin.read() if args.text == "-" else args.text
@@ -78,14 +80,18 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     service, _ = load_service(settings)
     try:
-        voice = service.voices.get(args.voice or settings.default_voice)
-    except UnknownVoiceError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    encoder = StreamingEncoder(audio_format, streaming=False)
-    for audio in service.synthesize(SpeechJob(text=text, voice=voice, speed=args.speed)):
-        encoder.encode(audio)
-    service.close()
+        try:
+            voice = service.voices.resolve(args.voice or settings.default_voice)
+            tag_voices = {spec: service.voices.resolve(spec) for spec in check_tags(text)}
+        except (UnknownVoiceError, VoiceSpecError, TagError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        job = SpeechJob(text=text, voice=voice, speed=args.speed, tag_voices=tag_voices)
+        encoder = StreamingEncoder(audio_format, streaming=False)
+        for audio in service.synthesize(job):
+            encoder.encode(audio)
+    finally:
+        service.close()
     output.write_bytes(encoder.finalize())
     print(f"wrote {output} ({encoder.seconds:.2f} s of audio)")
     return 0

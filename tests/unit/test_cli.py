@@ -245,3 +245,14 @@ def test_serve_refuses_a_corrupted_model_with_a_message(
     error = capsys.readouterr().err
     assert "is corrupted" in error
     assert MODEL_FILE in error
+
+
+@pytest.mark.usefixtures("fake_model")
+def test_say_follows_voice_tags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "tags.pcm"
+    text = "[voice:jm_kumo] Hello. [voice:jf_alpha(1)+jm_kumo(1)] Bye."
+    assert main(["say", text, "-o", str(output)]) == 0
+    assert output.stat().st_size > 0
+    assert main(["say", "[voice:zz_nobody] Hi.", "-o", str(tmp_path / "x.wav")]) == 2
+    assert "zz_nobody" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()
