@@ -17,6 +17,7 @@ import { filterVoices, renderLanguageOptions, renderVoiceList } from "./voices.j
 import { Waveform } from "./waveform.js";
 
 const PREFS_STORAGE = "kokoro-server.web-prefs";
+const SPEECH_PATH = "/v1/audio/speech";
 // A typical speaking rate at speed 1, only for the length the progress view expects.
 const CHARACTERS_PER_SECOND = 15;
 const PREVIEW_TEXT = "This is how the blend sounds.";
@@ -336,31 +337,42 @@ function stopAll() {
   player.pause();
 }
 
-/** Stream `text` as PCM, play it as it arrives, and keep it as a take. */
-async function speak(text, voice, kind) {
+/** Speak `text` in `voice` (a take of `kind` "speech" or "preview"). */
+function speak(text, voice, kind) {
+  const speed = Number(ui.speed.value);
+  const request = { model: "kokoro", input: text, speed };
+  if (voice) request.voice = voice;
+  generate(SPEECH_PATH, request, {
+    take: { kind, text, voiceLabel: voice || "default voice", speed },
+    expectedSeconds: estimateSeconds(text, speed),
+    failure: "Could not speak the text",
+  });
+}
+
+/** POST `request` to `path` as streamed PCM, play it as it arrives, and keep
+ * it as a take (`take`: what the history shows). A compressed download sends
+ * the same request again in the chosen format. */
+async function generate(path, request, { take, expectedSeconds, failure, onError }) {
   clearError();
   state.job?.abort();
   player.unlock(); // still inside the click: browsers let audio start now
   const controller = new AbortController();
   state.job = controller;
   setBusy(true);
-  const speed = Number(ui.speed.value);
   const format = ui.format.value;
   const started = performance.now();
   state.current = null;
-  state.expectedSeconds = estimateSeconds(text, speed);
+  state.expectedSeconds = expectedSeconds;
   player.load(new Float32Array(0), { complete: false });
   ui.status.textContent = "Generating…";
   ui.progress.textContent = "";
-  const request = { model: "kokoro", input: text, speed, response_format: "pcm", stream: true };
-  if (voice) request.voice = voice;
   const chunks = [];
   const decoder = new PcmDecoder();
   let firstAudioMs = null;
   try {
-    const response = await apiFetch("/v1/audio/speech", {
+    const response = await apiFetch(path, {
       method: "POST",
-      json: request,
+      json: { ...request, response_format: "pcm", stream: true },
       signal: controller.signal,
     });
     player.play(0);
@@ -386,8 +398,9 @@ async function speak(text, voice, kind) {
       const context =
         player.duration > 0
           ? `The audio stream broke off after ${secondsText(player.duration)}`
-          : "Could not speak the text";
+          : failure;
       showError(context, error);
+      onError?.(error);
     }
     return;
   } finally {
@@ -402,10 +415,9 @@ async function speak(text, voice, kind) {
     return;
   }
   addTake({
-    kind,
-    text,
-    voice,
-    speed,
+    ...take,
+    path,
+    request,
     format,
     chunks,
     firstAudioMs,
@@ -422,7 +434,6 @@ function addTake({ chunks, ...details }) {
     ...details,
     number: state.takeCount,
     excerpt: details.text.length > 120 ? `${details.text.slice(0, 119)}…` : details.text,
-    voiceLabel: details.voice || "default voice",
     samples: player.samples.slice(),
     seconds: player.duration,
     blob,
@@ -459,16 +470,9 @@ async function downloadTake(take, button) {
     const label = button.textContent;
     button.disabled = true;
     button.textContent = `Encoding ${take.format.toUpperCase()}…`;
-    const request = {
-      model: "kokoro",
-      input: take.text,
-      speed: take.speed,
-      response_format: take.format,
-      stream: false,
-    };
-    if (take.voice) request.voice = take.voice;
+    const request = { ...take.request, response_format: take.format, stream: false };
     try {
-      const response = await apiFetch("/v1/audio/speech", { method: "POST", json: request });
+      const response = await apiFetch(take.path, { method: "POST", json: request });
       take.blob = await response.blob();
     } catch (error) {
       showError(`Could not make the ${take.format.toUpperCase()} file`, error);
