@@ -401,101 +401,80 @@ export class DialogueEditor {
   #speakerRow(speaker, index) {
     const number = index + 1;
     const key = `dlg-${speaker.id}`;
-    const hidden = (text) => el("span", { class: "visually-hidden" }, text);
+    // A labelled field; the label says whose it is to a screen reader.
+    const field = (name, label, control) =>
+      el(
+        "div",
+        { class: `field dlg-${name}` },
+        el(
+          "label",
+          { for: control.id },
+          label,
+          el("span", { class: "visually-hidden" }, ` of speaker ${number}`),
+        ),
+        control,
+      );
+    // Keep an edit in the draft; `then` for what else it changes.
+    const keep = (property, then) => (event) => {
+      this.#edited(event.target);
+      speaker[property] = event.target.value;
+      this.#save();
+      then?.();
+    };
     const showsSpec = this.#showsSpec(speaker);
     const voice = el(
       "select",
       {
         id: `${key}-voice`,
-        class: "dlg-voice",
         onchange: (event) => {
           this.#edited(event.target);
-          if (event.target.value === OTHER_VOICE) {
-            speaker.custom = true;
-            this.#changed();
-            this.#ui.speakers.querySelector(`#${key}-spec`)?.focus();
-            return;
-          }
-          speaker.voice = event.target.value;
-          speaker.custom = false;
+          speaker.custom = event.target.value === OTHER_VOICE;
+          if (!speaker.custom) speaker.voice = event.target.value;
           this.#changed();
-          this.#ui.speakers.querySelector(`#${key}-voice`)?.focus();
+          const next = speaker.custom ? `#${key}-spec` : `#${key}-voice`;
+          this.#ui.speakers.querySelector(next)?.focus();
         },
       },
       this.#voiceOptions(speaker),
       el("option", { value: OTHER_VOICE }, "Other voice or blend…"),
     );
     voice.value = showsSpec ? OTHER_VOICE : speaker.voice;
-    const spec = showsSpec
-      ? el(
-          "div",
-          { class: "field dlg-spec" },
-          el("label", { for: `${key}-spec` }, "Voice or blend", hidden(` of speaker ${number}`)),
-          el("input", {
-            id: `${key}-spec`,
-            type: "text",
-            value: speaker.voice,
-            spellcheck: "false",
-            autocomplete: "off",
-            placeholder: "jf_alpha(2)+jm_kumo(1)",
-            oninput: (event) => {
-              this.#edited(event.target);
-              speaker.voice = event.target.value;
-              this.#save();
-            },
-          }),
-        )
-      : null;
+    const spec = el("input", {
+      id: `${key}-spec`,
+      type: "text",
+      value: speaker.voice,
+      spellcheck: "false",
+      autocomplete: "off",
+      placeholder: "jf_alpha(2)+jm_kumo(1)",
+      oninput: keep("voice"),
+    });
+    const name = el("input", {
+      id: `${key}-name`,
+      type: "text",
+      value: speaker.name,
+      maxlength: 100,
+      autocomplete: "off",
+      spellcheck: "false",
+      oninput: keep("name", () => this.#refreshTurnSpeakers()),
+    });
+    const speed = el("input", {
+      id: `${key}-speed`,
+      type: "number",
+      min: SPEED_RANGE.min,
+      max: SPEED_RANGE.max,
+      step: 0.05,
+      value: speaker.speed,
+      placeholder: "page's",
+      inputmode: "decimal",
+      "aria-describedby": "dlg-speed-hint",
+      oninput: keep("speed", () => this.updateCount()),
+    });
     return el(
       "li",
       { class: "dlg-speaker", "data-speaker": speaker.id, "data-colour": index % COLOURS },
-      el(
-        "div",
-        { class: "field dlg-name" },
-        el("label", { for: `${key}-name` }, "Name", hidden(` of speaker ${number}`)),
-        el("input", {
-          id: `${key}-name`,
-          type: "text",
-          value: speaker.name,
-          maxlength: 100,
-          autocomplete: "off",
-          spellcheck: "false",
-          oninput: (event) => {
-            this.#edited(event.target);
-            speaker.name = event.target.value;
-            this.#save();
-            this.#refreshTurnSpeakers();
-          },
-        }),
-      ),
-      el(
-        "div",
-        { class: "field dlg-voice-field" },
-        el("label", { for: `${key}-voice` }, "Voice", hidden(` of speaker ${number}`)),
-        voice,
-      ),
-      el(
-        "div",
-        { class: "field dlg-speed" },
-        el("label", { for: `${key}-speed` }, "Speed", hidden(` of speaker ${number}`)),
-        el("input", {
-          id: `${key}-speed`,
-          type: "number",
-          min: SPEED_RANGE.min,
-          max: SPEED_RANGE.max,
-          step: 0.05,
-          value: speaker.speed,
-          placeholder: "page's",
-          inputmode: "decimal",
-          "aria-describedby": "dlg-speed-hint",
-          oninput: (event) => {
-            this.#edited(event.target);
-            speaker.speed = event.target.value;
-            this.#save();
-            this.updateCount();
-          },
-        }),
-      ),
+      field("name", "Name", name),
+      field("voice", "Voice", voice),
+      field("speed", "Speed", speed),
       el(
         "button",
         {
@@ -507,7 +486,7 @@ export class DialogueEditor {
         },
         "×",
       ),
-      spec,
+      showsSpec ? field("spec", "Voice or blend", spec) : null,
     );
   }
 
