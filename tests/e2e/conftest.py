@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.realserver import RunningServer
 
@@ -39,6 +47,21 @@ def chromium_path() -> str:
             pytrace=False,
         )
     return path
+
+
+def open_ui(page: Page, url: str) -> None:
+    """Load the page and wait until it has the server's health and voices."""
+    page.goto(url)
+    expect(page.locator("#health")).to_have_attribute("data-state", "ok")
+    expect(page.locator("#voice-list .voice")).not_to_have_count(0)
+
+
+def expect_labelled_and_within(page: Page, controls: Locator, width: int) -> None:
+    """Every one of ``controls`` has an accessible name, and the page is no wider
+    than ``width`` (no sideways scrolling on a phone)."""
+    for control in controls.all():
+        expect(control).to_have_accessible_name(re.compile(r"\w"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @dataclass

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.conftest import BrowserLog
+from tests.e2e.conftest import BrowserLog, expect_labelled_and_within, open_ui
 from tests.realserver import RunningServer
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
@@ -21,12 +21,6 @@ pytestmark = [pytest.mark.model, pytest.mark.browser]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Three sentences: the first is spoken while the others are still being made.
 TEXT = "Hello from the web page. The sound starts early. The rest follows while it plays."
-
-
-def open_ui(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator("#health")).to_have_attribute("data-state", "ok")
-    expect(page.locator("#voice-list .voice")).not_to_have_count(0)
 
 
 def test_speech_plays_while_it_is_generated_and_downloads(
@@ -199,9 +193,7 @@ def test_every_control_is_labelled_and_usable_on_a_phone(
     page.locator("#mixer summary").click()
     controls = page.locator("input:visible, select:visible, textarea:visible, button:visible")
     assert controls.count() > 20
-    for control in controls.all():
-        expect(control).to_have_accessible_name(re.compile(r"\w"))
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    expect_labelled_and_within(page, controls, 375)
     assert browser_log.unexpected() == []
 
 

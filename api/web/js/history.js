@@ -2,9 +2,13 @@
 
 import { el, secondsText } from "./dom.js";
 
-/** The file name a take downloads as: kokoro-<voice>-<n>.<format>. */
+const KIND_PREFIXES = { preview: "Preview: ", dialogue: "Dialogue: " };
+
+/** The file name a take downloads as: kokoro-<voice>-<n>.<format>, or
+ * kokoro-dialogue-<n>.<format>. */
 export function takeFilename(take) {
-  const voice = take.voiceLabel.replace(/[^a-z0-9_-]+/gi, "-").replace(/^-+|-+$/g, "") || "voice";
+  const label = take.kind === "dialogue" ? "dialogue" : take.voiceLabel;
+  const voice = label.replace(/[^a-z0-9_-]+/gi, "-").replace(/^-+|-+$/g, "") || "voice";
   return `kokoro-${voice.slice(0, 60)}-${take.number}.${take.format}`;
 }
 
@@ -28,11 +32,12 @@ export function renderHistory(list, takes, current, { onPlay, onDownload }) {
           class: "take",
           "aria-current": take === current ? "true" : null,
           "data-number": take.number,
+          "data-kind": take.kind,
           "data-seconds": take.seconds.toFixed(3),
           "data-first-audio-ms": take.firstAudioMs === null ? null : Math.round(take.firstAudioMs),
           "data-done-ms": Math.round(take.doneMs),
         },
-        el("p", { class: "take-text" }, take.kind === "preview" ? "Preview: " : "", take.excerpt),
+        el("p", { class: "take-text" }, KIND_PREFIXES[take.kind] ?? "", take.excerpt),
         el("p", { class: "take-meta" }, takeSummary(take)),
         el(
           "div",

@@ -5,18 +5,24 @@
 // chosen format. WAV and PCM downloads are built from those same bytes; MP3,
 // Opus, AAC and FLAC are encoded by the server when the user downloads them
 // (complete files with exact headers), so nothing is synthesized twice unless
-// a compressed file is asked for.
+// a compressed file is asked for. Dialogues take the same path through
+// /v1/audio/dialogue.
 
 import { ApiError, apiFetch, apiJson, getApiKey, onUnauthorized, setApiKey } from "./api.js";
+import { DialogueEditor, DraftError } from "./dialogue.js";
 import { byId, clock, el, saveBlob, secondsText } from "./dom.js";
 import { renderHistory, takeFilename } from "./history.js";
 import { DEFAULT_WEIGHT, Mixer } from "./mixer.js";
 import { PcmDecoder, wavBlob } from "./pcm.js";
 import { StreamPlayer } from "./player.js";
+import { bindTabs } from "./tabs.js";
 import { filterVoices, renderLanguageOptions, renderVoiceList } from "./voices.js";
 import { Waveform } from "./waveform.js";
 
 const PREFS_STORAGE = "kokoro-server.web-prefs";
+const DIALOGUE_STORAGE = "kokoro-server.web-dialogue";
+const SPEECH_PATH = "/v1/audio/speech";
+const DIALOGUE_PATH = "/v1/audio/dialogue";
 // A typical speaking rate at speed 1, only for the length the progress view expects.
 const CHARACTERS_PER_SECOND = 15;
 const PREVIEW_TEXT = "This is how the blend sounds.";
@@ -33,6 +39,7 @@ const FORMAT_NOTES = {
 };
 
 const ui = {
+  skipLink: byId("skip-link"),
   alert: byId("alert"),
   health: byId("health"),
   healthText: byId("health-text"),
@@ -41,6 +48,8 @@ const ui = {
   keyInput: byId("api-key"),
   keyClear: byId("key-clear"),
   keyNote: byId("key-note"),
+  modeTabs: byId("mode-tabs"),
+  dialoguePanel: byId("panel-dialogue"),
   text: byId("text"),
   textCount: byId("text-count"),
   textFile: byId("text-file"),
@@ -62,6 +71,8 @@ const ui = {
   mixName: byId("mix-name"),
   mixOverwrite: byId("mix-overwrite"),
   mixStatus: byId("mix-status"),
+  chosen: byId("chosen"),
+  chosenDialogue: byId("chosen-dialogue"),
   chosenVoice: byId("chosen-voice"),
   speed: byId("speed"),
   speedOut: byId("speed-out"),
@@ -81,6 +92,7 @@ const ui = {
 };
 
 const state = {
+  mode: "text", // the tab shown: "text" or "dialogue"
   voices: [],
   voice: "", // a voice id, a blend spec, or "" for the server's default voice
   takes: [],
@@ -96,6 +108,22 @@ const waveform = new Waveform(ui.wave);
 const mixer = new Mixer(ui.mixRows, (spec) => {
   ui.mixSpec.value = spec;
 });
+const dialogue = new DialogueEditor(
+  {
+    root: ui.dialoguePanel,
+    speakers: byId("dlg-speakers"),
+    addSpeaker: byId("dlg-add-speaker"),
+    turns: byId("dlg-turns"),
+    addTurn: byId("dlg-add-turn"),
+    gap: byId("dlg-gap"),
+    count: byId("dlg-count"),
+    script: byId("dlg-script"),
+    scriptReplace: byId("dlg-script-replace"),
+    scriptAdd: byId("dlg-script-add"),
+    status: byId("dlg-status"),
+  },
+  { storageKey: DIALOGUE_STORAGE, estimateSeconds, getSpeed: () => Number(ui.speed.value) },
+);
 
 // ---- errors ---------------------------------------------------------------
 
@@ -124,6 +152,7 @@ function loadPrefs() {
   try {
     const prefs = JSON.parse(localStorage.getItem(PREFS_STORAGE) ?? "{}");
     if (typeof prefs.voice === "string") state.voice = prefs.voice;
+    if (prefs.mode === "dialogue") state.mode = prefs.mode;
     if (prefs.speed) ui.speed.value = prefs.speed;
     if (prefs.format in FORMAT_NOTES) ui.format.value = prefs.format;
   } catch {
@@ -132,7 +161,12 @@ function loadPrefs() {
 }
 
 function savePrefs() {
-  const prefs = { voice: state.voice, speed: ui.speed.value, format: ui.format.value };
+  const prefs = {
+    voice: state.voice,
+    speed: ui.speed.value,
+    format: ui.format.value,
+    mode: state.mode,
+  };
   try {
     localStorage.setItem(PREFS_STORAGE, JSON.stringify(prefs));
   } catch {
@@ -184,6 +218,18 @@ function forgetKey() {
   setApiKey("");
   ui.keyInput.value = "";
   ui.keyNote.textContent = "Key removed from this browser.";
+}
+
+// ---- text or dialogue ---------------------------------------------------------
+
+/** Show the text or the dialogue editor; the player and the rest are shared. */
+function showMode(mode) {
+  state.mode = mode;
+  const dialogueMode = mode === "dialogue";
+  ui.chosen.hidden = dialogueMode;
+  ui.chosenDialogue.hidden = !dialogueMode;
+  ui.skipLink.href = dialogueMode ? "#panel-dialogue" : "#text";
+  savePrefs();
 }
 
 // ---- text -------------------------------------------------------------------
@@ -257,6 +303,7 @@ async function loadVoices() {
   renderLanguageOptions(ui.voiceLanguage, state.voices);
   renderVoices();
   mixer.setVoices(state.voices);
+  dialogue.setVoices(state.voices);
   if (mixer.rows.length === 0) {
     for (const voice of state.voices.slice(0, 2)) {
       mixer.add(voice.id, DEFAULT_WEIGHT, { focus: false });
@@ -336,31 +383,65 @@ function stopAll() {
   player.pause();
 }
 
-/** Stream `text` as PCM, play it as it arrives, and keep it as a take. */
-async function speak(text, voice, kind) {
+/** Speak `text` in `voice` (a take of `kind` "speech" or "preview"). */
+function speak(text, voice, kind) {
+  const speed = Number(ui.speed.value);
+  const request = { model: "kokoro", input: text, speed };
+  if (voice) request.voice = voice;
+  generate(SPEECH_PATH, request, {
+    take: { kind, text, voiceLabel: voice || "default voice", speed },
+    expectedSeconds: estimateSeconds(text, speed),
+    failure: "Could not speak the text",
+  });
+}
+
+/** Speak the dialogue editor's script; the server's complaint about a turn or a
+ * speaker marks that row. */
+function speakDialogue() {
+  clearError();
+  dialogue.clearInvalid();
+  const speed = Number(ui.speed.value);
+  let script;
+  try {
+    script = dialogue.request(speed);
+  } catch (error) {
+    if (!(error instanceof DraftError)) throw error;
+    showError("The dialogue is not ready", error);
+    return;
+  }
+  const { request, text, voiceLabel, expectedSeconds } = script;
+  generate(DIALOGUE_PATH, request, {
+    take: { kind: "dialogue", text, voiceLabel, speed },
+    expectedSeconds,
+    failure: "Could not speak the dialogue",
+    onError: (error) => dialogue.showServerError(error.param),
+  });
+}
+
+/** POST `request` to `path` as streamed PCM, play it as it arrives, and keep
+ * it as a take (`take`: what the history shows). A compressed download sends
+ * the same request again in the chosen format. */
+async function generate(path, request, { take, expectedSeconds, failure, onError }) {
   clearError();
   state.job?.abort();
   player.unlock(); // still inside the click: browsers let audio start now
   const controller = new AbortController();
   state.job = controller;
   setBusy(true);
-  const speed = Number(ui.speed.value);
   const format = ui.format.value;
   const started = performance.now();
   state.current = null;
-  state.expectedSeconds = estimateSeconds(text, speed);
+  state.expectedSeconds = expectedSeconds;
   player.load(new Float32Array(0), { complete: false });
   ui.status.textContent = "Generating…";
   ui.progress.textContent = "";
-  const request = { model: "kokoro", input: text, speed, response_format: "pcm", stream: true };
-  if (voice) request.voice = voice;
   const chunks = [];
   const decoder = new PcmDecoder();
   let firstAudioMs = null;
   try {
-    const response = await apiFetch("/v1/audio/speech", {
+    const response = await apiFetch(path, {
       method: "POST",
-      json: request,
+      json: { ...request, response_format: "pcm", stream: true },
       signal: controller.signal,
     });
     player.play(0);
@@ -386,8 +467,9 @@ async function speak(text, voice, kind) {
       const context =
         player.duration > 0
           ? `The audio stream broke off after ${secondsText(player.duration)}`
-          : "Could not speak the text";
+          : failure;
       showError(context, error);
+      onError?.(error);
     }
     return;
   } finally {
@@ -402,10 +484,9 @@ async function speak(text, voice, kind) {
     return;
   }
   addTake({
-    kind,
-    text,
-    voice,
-    speed,
+    ...take,
+    path,
+    request,
     format,
     chunks,
     firstAudioMs,
@@ -422,7 +503,6 @@ function addTake({ chunks, ...details }) {
     ...details,
     number: state.takeCount,
     excerpt: details.text.length > 120 ? `${details.text.slice(0, 119)}…` : details.text,
-    voiceLabel: details.voice || "default voice",
     samples: player.samples.slice(),
     seconds: player.duration,
     blob,
@@ -459,16 +539,9 @@ async function downloadTake(take, button) {
     const label = button.textContent;
     button.disabled = true;
     button.textContent = `Encoding ${take.format.toUpperCase()}…`;
-    const request = {
-      model: "kokoro",
-      input: take.text,
-      speed: take.speed,
-      response_format: take.format,
-      stream: false,
-    };
-    if (take.voice) request.voice = take.voice;
+    const request = { ...take.request, response_format: take.format, stream: false };
     try {
-      const response = await apiFetch("/v1/audio/speech", { method: "POST", json: request });
+      const response = await apiFetch(take.path, { method: "POST", json: request });
       take.blob = await response.blob();
     } catch (error) {
       showError(`Could not make the ${take.format.toUpperCase()} file`, error);
@@ -520,12 +593,14 @@ function bind() {
   ui.keyClear.addEventListener("click", forgetKey);
 
   ui.text.addEventListener("input", updateCount);
-  ui.text.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      ui.generate.click();
-    }
-  });
+  for (const panel of [ui.text, ui.dialoguePanel]) {
+    panel.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        ui.generate.click();
+      }
+    });
+  }
   ui.text.addEventListener("dragover", (event) => {
     if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
   });
@@ -566,6 +641,7 @@ function bind() {
   ui.speed.addEventListener("input", () => {
     ui.speedOut.value = `${Number(ui.speed.value).toFixed(2)}×`;
     updateCount();
+    dialogue.updateCount();
     savePrefs();
   });
   ui.format.addEventListener("change", () => {
@@ -573,7 +649,10 @@ function bind() {
     savePrefs();
     syncPlayer();
   });
-  ui.generate.addEventListener("click", () => speak(ui.text.value, state.voice, "speech"));
+  ui.generate.addEventListener("click", () => {
+    if (state.mode === "dialogue") speakDialogue();
+    else speak(ui.text.value, state.voice, "speech");
+  });
   ui.stop.addEventListener("click", stopAll);
 
   ui.play.addEventListener("click", () => (player.playing ? player.pause() : player.play()));
@@ -603,6 +682,7 @@ function start() {
   ui.formatNote.textContent = FORMAT_NOTES[ui.format.value];
   if (window.matchMedia("(min-width: 60rem)").matches) ui.mixer.open = true;
   bind();
+  bindTabs(ui.modeTabs, showMode)(state.mode);
   updateCount();
   syncPlayer();
   refreshHealth();

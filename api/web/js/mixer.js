@@ -2,7 +2,7 @@
 // "jf_alpha(60)+jm_kumo(40)", which the server accepts anywhere a voice goes.
 
 import { el } from "./dom.js";
-import { languageName } from "./voices.js";
+import { voiceOptionGroups } from "./voices.js";
 
 export const DEFAULT_WEIGHT = 50;
 
@@ -68,12 +68,6 @@ export class Mixer {
   }
 
   #voiceSelect(row, number) {
-    const groups = new Map();
-    for (const voice of this.#voices) {
-      const language = languageName(voice.language);
-      if (!groups.has(language)) groups.set(language, []);
-      groups.get(language).push(voice);
-    }
     const select = el(
       "select",
       {
@@ -83,13 +77,7 @@ export class Mixer {
           this.#changed();
         },
       },
-      [...groups].map(([language, voices]) =>
-        el(
-          "optgroup",
-          { label: language },
-          voices.map((voice) => el("option", { value: voice.id }, `${voice.name} (${voice.id})`)),
-        ),
-      ),
+      voiceOptionGroups(this.#voices),
     );
     select.value = row.voice;
     return select;

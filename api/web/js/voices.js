@@ -54,6 +54,23 @@ export function voiceDetails(voice) {
   return parts.join(" · ");
 }
 
+/** <optgroup>s of <option>s for a voice picker: by language, saved mixes apart. */
+export function voiceOptionGroups(voices) {
+  const groups = new Map();
+  for (const voice of voices) {
+    const group = voice.source === "mix" ? "Saved mixes" : languageName(voice.language);
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group).push(voice);
+  }
+  return [...groups].map(([group, members]) =>
+    el(
+      "optgroup",
+      { label: group },
+      members.map((voice) => el("option", { value: voice.id }, `${voice.name} (${voice.id})`)),
+    ),
+  );
+}
+
 /** One radio per voice, inside `fieldset`; `selected` is checked. */
 export function renderVoiceList(fieldset, voices, selected, onSelect) {
   const items = voices.map((voice) => {
