@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.text.normalize import NormalizationOptions
 
@@ -96,11 +96,21 @@ class DialogueRequest(AudioRequest):
     """Body of ``POST /v1/audio/dialogue``: a script read by several voices."""
 
     turns: list[DialogueTurn] = Field(min_length=1, max_length=20_000)
-    speakers: dict[str, str | DialogueSpeaker] = Field(
+    speakers: dict[str, DialogueSpeaker] = Field(
         min_length=1,
         max_length=64,
         description='Speaker -> voice (``"af_heart"``) or ``{"voice", "speed"}``.',
     )
+
+    @field_validator("speakers", mode="before")
+    @classmethod
+    def _voice_shorthand(cls, value: object) -> object:
+        # "host": "af_heart" is short for "host": {"voice": "af_heart"}; expanding it
+        # first keeps errors about one shape (``speakers.host.speed``), not a union's.
+        if isinstance(value, dict):
+            return {k: {"voice": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
     gap: float = Field(
         default=0.5,
         ge=0.0,

@@ -244,9 +244,8 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
     language = parse_lang_code(body.lang_code)
     speakers: dict[str, tuple[Voice, float]] = {}
     for name, speaker in body.speakers.items():
-        spec = speaker if isinstance(speaker, str) else speaker.voice
-        speed = body.speed if isinstance(speaker, str) else speaker.speed or body.speed
-        speakers[name] = (resolve_voice(service.voices, spec, f"speakers.{name}"), speed)
+        voice = resolve_voice(service.voices, speaker.voice, f"speakers.{name}")
+        speakers[name] = (voice, speaker.speed or body.speed)
     turns = []
     for index, turn in enumerate(body.turns):
         param = f"turns[{index}]"
