@@ -283,7 +283,10 @@ def test_adversarial_inputs_finish_quickly(text: str) -> None:
     started = time.perf_counter()
     normalized = normalize_text(text)
     elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    # Linear patterns take well under a second here; a backtracking one takes
+    # minutes on 100,000 characters. The bound leaves room for a loaded machine
+    # (2 s failed while other jobs shared the two cores).
+    assert elapsed < 10.0, f"{elapsed:.2f} s"
     assert not re.search(r"[0-9]", normalized)
 
 

@@ -73,4 +73,5 @@ def test_adversarial_tags_finish_quickly(text: str) -> None:
         list(split_segments(text))
     except TagError:
         pass
-    assert time.perf_counter() - started < 2.0
+    # Linear: well under a second; catastrophic backtracking: minutes. Room for load.
+    assert time.perf_counter() - started < 10.0
