@@ -66,6 +66,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         Vocabulary.load(files.vocab),
         EspeakG2P(),
         workers=settings.inference_workers,
+        max_queued=settings.max_queued_requests,
     )
     # The first inference and the first espeak call pay one-off set-up costs;
     # pay them now, not in the first user's request.

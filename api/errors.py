@@ -21,6 +21,7 @@ _TYPE_BY_STATUS = {
     413: "invalid_request_error",
     429: "rate_limit_error",
     503: "server_error",
+    504: "server_error",
 }
 
 
@@ -35,6 +36,7 @@ class APIError(Exception):
         param: str | None = None,
         code: str | None = None,
         error_type: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -42,6 +44,7 @@ class APIError(Exception):
         self.param = param
         self.code = code
         self.error_type = error_type or _TYPE_BY_STATUS.get(status_code, "server_error")
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {
@@ -55,7 +58,7 @@ class APIError(Exception):
 
 
 def error_response(error: APIError) -> JSONResponse:
-    return JSONResponse(status_code=error.status_code, content=error.body())
+    return JSONResponse(status_code=error.status_code, content=error.body(), headers=error.headers)
 
 
 def _validation_error(exc: RequestValidationError) -> APIError:
@@ -84,9 +87,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = "not_found" if exc.status_code == 404 else None
-        message = f"{exc.detail}: {request.method} {request.url.path}"
-        error = APIError(exc.status_code, message, code=code)
+        if exc.status_code == 413:  # the body limit (api.bodylimit), its message says it
+            error = APIError(413, str(exc.detail), code="request_too_large")
+        else:
+            code = "not_found" if exc.status_code == 404 else None
+            message = f"{exc.detail}: {request.method} {request.url.path}"
+            error = APIError(exc.status_code, message, code=code)
         response = error_response(error)
         if exc.headers:
             response.headers.update(exc.headers)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -72,7 +73,12 @@ class _StreamSink:
 
 
 class StreamingEncoder:
-    """Encode one response: call ``encode`` per chunk, then ``finalize`` once."""
+    """Encode one response: call ``encode`` per chunk, then ``finalize`` once.
+
+    Calls are serialized: a response abandoned while a worker thread encodes
+    (a client that left, a time limit) calls ``close`` from the event loop,
+    which must wait for that encode instead of freeing FFmpeg's state under it.
+    """
 
     def __init__(
         self, audio_format: str, *, streaming: bool = True, sample_rate: int = SAMPLE_RATE
@@ -85,6 +91,7 @@ class StreamingEncoder:
         self.sample_rate = sample_rate
         self._samples = 0
         self._finished = False
+        self._lock = threading.Lock()
         self._pcm_parts: list[bytes] = []  # non-streamed wav/pcm
         self._header_sent = False
         self._container: Any = None
@@ -132,6 +139,10 @@ class StreamingEncoder:
 
     def encode(self, audio: Audio) -> bytes:
         """Add a chunk of float32 samples; return the bytes that are ready now."""
+        with self._lock:
+            return self._encode(audio)
+
+    def _encode(self, audio: Audio) -> bytes:
         if self._finished:
             raise RuntimeError("encoder already finalized")
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
@@ -154,6 +165,10 @@ class StreamingEncoder:
     def finalize(self) -> bytes:
         """Flush every codec and muxer tail; return the last bytes (the whole file
         when not streaming)."""
+        with self._lock:
+            return self._finalize()
+
+    def _finalize(self) -> bytes:
         if self._finished:
             return b""
         self._finished = True
@@ -178,6 +193,10 @@ class StreamingEncoder:
 
     def close(self) -> None:
         """Release FFmpeg resources without producing output (an abandoned stream)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._container is not None and not self._finished:
             self._finished = True
             try:

@@ -4,14 +4,16 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
 from fastapi import APIRouter, Response
-from fastapi.responses import StreamingResponse
 
 from api.audio.encoder import FORMATS, StreamingEncoder
+from api.backends.base import Audio
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
+from api.routes.limits import AdmittedStream, admit, admitted
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
 from api.schemas import ErrorBody, SpeechRequest
@@ -76,7 +78,7 @@ def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -
 
 async def encoded_audio(
     service: SpeechService, job: SpeechJob, encoder: StreamingEncoder
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Container bytes for ``job``, each piece as soon as the encoder yields it.
 
     Encoding runs on a worker thread. Stopping the iteration (a client that went
@@ -84,10 +86,11 @@ async def encoded_audio(
     """
     finished = False
     try:
-        async for audio in service.stream(job):
-            data = await asyncio.to_thread(encoder.encode, audio)
-            if data:
-                yield data
+        async with aclosing(service.stream(job)) as chunks:
+            async for audio in chunks:
+                data = await asyncio.to_thread(encoder.encode, audio)
+                if data:
+                    yield data
         tail = await asyncio.to_thread(encoder.finalize)
         finished = True
         if tail:
@@ -99,11 +102,12 @@ async def encoded_audio(
 
 async def sse_events(
     service: SpeechService, job: SpeechJob, encoder: StreamingEncoder
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """OpenAI's speech SSE: ``speech.audio.delta`` events, then ``speech.audio.done``."""
-    async for data in encoded_audio(service, job, encoder):
-        delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
-        yield f"data: {json.dumps(delta)}\n\n"
+    async with aclosing(encoded_audio(service, job, encoder)) as pieces:
+        async for data in pieces:
+            delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+            yield f"data: {json.dumps(delta)}\n\n"
     # Kokoro has no text tokenizer: characters in, seconds of audio out are the
     # nearest honest counts (output at OpenAI's 50 audio tokens per second).
     input_tokens = len(job.text)
@@ -116,19 +120,27 @@ async def sse_events(
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
 
 
-async def complete_file(service: SpeechService, job: SpeechJob, encoder: StreamingEncoder) -> bytes:
+async def encode_whole(chunks: AsyncGenerator[Audio, None], encoder: StreamingEncoder) -> bytes:
+    """One complete file of ``chunks``, encoded on worker threads; the chunks and the
+    encoder are closed however it ends (an error, a time limit)."""
     try:
-        async for audio in service.stream(job, schedule=WHOLE):
-            await asyncio.to_thread(encoder.encode, audio)
-        if encoder.seconds == 0:
-            raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+        async with aclosing(chunks):
+            async for audio in chunks:
+                await asyncio.to_thread(encoder.encode, audio)
         return await asyncio.to_thread(encoder.finalize)
     finally:
         encoder.close()
 
 
+async def complete_file(service: SpeechService, job: SpeechJob, encoder: StreamingEncoder) -> bytes:
+    data = await encode_whole(service.stream(job, schedule=WHOLE), encoder)
+    if encoder.seconds == 0:
+        raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+    return data
+
+
 _ERRORS: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorBody} for status in (400, 404, 413)
+    status: {"model": ErrorBody} for status in (400, 404, 413, 429, 504)
 }
 _AUDIO_CONTENT: dict[str, dict[str, object]] = {spec.content_type: {} for spec in FORMATS.values()}
 
@@ -149,17 +161,21 @@ async def create_speech(
     job = build_job(body, service, settings)
     audio_format = body.response_format
     disposition = {"Content-Disposition": f'inline; filename="speech.{audio_format}"'}
-    if body.stream_format == "sse":
+    limit = settings.request_timeout_s
+    if body.stream_format == "sse" or body.streamed:
+        slot = admit(service)
         encoder = StreamingEncoder(audio_format, streaming=True)
-        events = sse_events(service, job, encoder)
-        return StreamingResponse(events, media_type="text/event-stream", headers=_STREAM_HEADERS)
-    if body.streamed:
-        encoder = StreamingEncoder(audio_format, streaming=True)
-        return StreamingResponse(
-            encoded_audio(service, job, encoder),
-            media_type=encoder.content_type,
-            headers={**_STREAM_HEADERS, **disposition},
+        content: AsyncIterator[bytes] | AsyncIterator[str]
+        if body.stream_format == "sse":
+            content, media_type = sse_events(service, job, encoder), "text/event-stream"
+            headers = _STREAM_HEADERS
+        else:
+            content, media_type = encoded_audio(service, job, encoder), encoder.content_type
+            headers = {**_STREAM_HEADERS, **disposition}
+        return AdmittedStream(
+            content, slot=slot, timeout_s=limit, media_type=media_type, headers=headers
         )
-    encoder = StreamingEncoder(audio_format, streaming=False)
-    data = await complete_file(service, job, encoder)
+    async with admitted(service, limit, "speech request"):
+        encoder = StreamingEncoder(audio_format, streaming=False)
+        data = await complete_file(service, job, encoder)
     return Response(data, media_type=encoder.content_type, headers=disposition)
