@@ -109,6 +109,46 @@ def test_unusable_packs_are_skipped_and_logged(
     logged = caplog.text
     assert "wrong_shape.npy" in logged
     assert "garbage.npy" in logged
+    assert "Traceback" not in logged  # one line each, not a stack trace
+    assert sorted(store.skipped) == ["garbage.npy", "wrong_shape.npy"]
+    assert "(10, 256)" in store.skipped["wrong_shape.npy"]
+    # Nothing the user put there is touched.
+    assert (voices_dir / "garbage.npy").read_bytes() == b"not numpy"
+
+
+def test_a_truncated_saved_voice_is_skipped_and_the_rest_load(
+    model_files: ModelFiles, voices_dir: Path
+) -> None:
+    store = VoiceStore(model_files.voices, voices_dir)
+    store.save_mix("kept", "jf_alpha+jm_kumo")
+    store.save_mix("cut", "jf_alpha(2)+jm_kumo(1)")
+    data = (voices_dir / "cut.npy").read_bytes()
+    (voices_dir / "cut.npy").write_bytes(data[: len(data) // 2])
+
+    restarted = VoiceStore(model_files.voices, voices_dir)
+
+    assert "kept" in restarted
+    assert "cut" not in restarted
+    assert list(restarted.skipped) == ["cut.npy"]
+    assert (voices_dir / "cut.npy").stat().st_size == len(data) // 2
+
+
+@pytest.mark.parametrize("index", ["{not json", '{"voices": []}', "[]"])
+def test_an_unreadable_index_is_set_aside_not_overwritten(
+    model_files: ModelFiles, voices_dir: Path, caplog: pytest.LogCaptureFixture, index: str
+) -> None:
+    store = VoiceStore(model_files.voices, voices_dir)
+    store.save_mix("warm", "jf_alpha+jm_kumo")
+    (voices_dir / "index.json").write_text(index)
+
+    restarted = VoiceStore(model_files.voices, voices_dir)
+    restarted.save_mix("cool", "jf_nezumi")  # writes a new index
+
+    assert "warm" in restarted  # the pack still loads, as an imported file
+    kept = list(voices_dir.glob("index.json.unreadable-*"))
+    assert [path.read_text() for path in kept] == [index]
+    assert "index.json" in restarted.skipped
+    assert "unreadable" in caplog.text
 
 
 @pytest.mark.parametrize("name", ["has space", "a" * 65, "dots.in.name"])
