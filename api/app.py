@@ -18,7 +18,7 @@ from api.backends.base import Backend
 from api.backends.select import BackendOptions, load_backend
 from api.bodylimit import BodyLimitMiddleware
 from api.deps import RequireAPIKey
-from api.errors import install_error_handlers
+from api.errors import document_errors, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import dev, health, metrics, models, speech, voices
 from api.settings import Settings
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     app.state.settings = settings
     app.state.metrics = Metrics(__version__)
     install_error_handlers(app)
+    document_errors(app)
     install_routes(app, protected_metrics=not settings.public_metrics)
     upload_limit = settings.max_voice_file_bytes + voices.UPLOAD_OVERHEAD_BYTES
     app.add_middleware(

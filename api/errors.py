@@ -74,6 +74,39 @@ def _validation_error(exc: RequestValidationError) -> APIError:
     return APIError(400, message, param=param, code="invalid_value")
 
 
+_ERROR_RESPONSE = {
+    "description": "An error in OpenAI's shape.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema list the errors the app really returns.
+
+    FastAPI documents a 422 wherever a request is validated; this app answers
+    those with a 400 in OpenAI's shape. Every request body may also meet the
+    body limit (413), and every operation behind the API key may answer 401.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # cached by FastAPI; the edits below are idempotent
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation["responses"]
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", _ERROR_RESPONSE)
+                if "requestBody" in operation:
+                    responses.setdefault("413", _ERROR_RESPONSE)
+                if "security" in operation:
+                    responses.setdefault("401", _ERROR_RESPONSE)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app returns, validation and routing included, OpenAI-shaped."""
 

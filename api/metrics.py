@@ -40,13 +40,15 @@ UNMATCHED = "(unmatched)"
 
 
 class _ServiceCollector:
-    """The service's counters and gauges, read at scrape time."""
+    """The service's counters and gauges, read at scrape time (none before it loads)."""
 
-    def __init__(self, service: SpeechService) -> None:
-        self._service = service
+    def __init__(self) -> None:
+        self.service: SpeechService | None = None
 
     def collect(self) -> Iterator[Metric]:
-        service = self._service
+        service = self.service
+        if service is None:
+            return
         yield CounterMetricFamily(
             "kokoro_audio_seconds",
             "Seconds of audio synthesized and handed to responses.",
@@ -104,9 +106,12 @@ class Metrics:
         )
         self.info.info({"version": version})
         self._version = version
+        self._service = _ServiceCollector()
+        self.registry.register(self._service)
 
     def watch(self, service: SpeechService, model_sha256: str) -> None:
-        """Report the loaded service: its backend and device, and its live figures."""
+        """Report the loaded service: its backend and device, and its live figures (a
+        later start of the same app replaces the service)."""
         self.info.info(
             {
                 "version": self._version,
@@ -115,7 +120,7 @@ class Metrics:
                 "model_sha256": model_sha256,
             }
         )
-        self.registry.register(_ServiceCollector(service))
+        self._service.service = service
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

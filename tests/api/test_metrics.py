@@ -6,6 +6,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.app import create_app
+from api.backends.fake import FakeBackend
+from api.settings import Settings
+
 pytestmark = pytest.mark.anyio
 
 SPEECH = "/v1/audio/speech"
@@ -76,3 +80,16 @@ async def test_load_gauges_and_info(client: httpx.AsyncClient) -> None:
     assert {("backend", "fake"), ("device", "cpu")} <= info
     assert any(key == "version" for key, _ in info)
     assert value(samples, "process_resident_memory_bytes") > 0
+
+
+async def test_the_app_can_start_twice(settings: Settings) -> None:
+    # Found by the schema fuzzing: a second start of the same app (as a test
+    # client or an embedding server may do) registered the service's metrics
+    # twice and failed.
+    app = create_app(settings, backend=FakeBackend())
+    for _ in range(2):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                samples = await scrape(http)
+        assert value(samples, "kokoro_request_slots") == 5
