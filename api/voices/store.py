@@ -53,7 +53,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-VOICE_NAME = re.compile(r"^[a-z0-9_\-]{1,64}$")
+VOICE_NAME = re.compile(r"^[a-z0-9_\-]{1,64}\Z")  # \Z: "$" would let "name\n" through
 INDEX_FILE = "index.json"
 
 VoiceSource = Literal["builtin", "imported", "mix"]

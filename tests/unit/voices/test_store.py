@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.voices.store import (
     PACK_SHAPE,
+    VOICE_NAME,
+    ProtectedVoiceError,
     UnknownVoiceError,
     Voice,
     VoiceError,
@@ -291,3 +297,48 @@ def test_name_gender_and_language_come_from_the_id(
 ) -> None:
     voice = Voice(voice_id, _pack(), "imported")
     assert (voice.name, voice.gender, voice.language) == (name, gender, language)
+
+
+# --- voice names from users (URL paths, form fields) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_store(
+    model_files: ModelFiles, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[VoiceStore, Path]:
+    root = tmp_path_factory.mktemp("names")
+    return VoiceStore(model_files.voices, root / "voices"), root
+
+
+NAMES = (
+    st.text(max_size=70)
+    | st.text(alphabet="a-z_./\\\x00 ", max_size=12)
+    | st.sampled_from(
+        ["..", ".", "../x", "/etc/passwd", "a/../../b", "jf_alpha", "alloy", "a" * 64, "warm\n"]
+    )
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=NAMES)
+def test_any_name_is_saved_inside_the_voices_dir_or_refused(
+    shared_store: tuple[VoiceStore, Path], name: str
+) -> None:
+    store, root = shared_store
+    saved: Voice | None = None
+    with contextlib.suppress(VoiceError, ProtectedVoiceError):
+        saved = store.save_mix(name, "jf_alpha", overwrite=True)
+    if saved is None:
+        assert not VOICE_NAME.match(name) or name in {"jf_alpha", "alloy"}
+        with pytest.raises((ProtectedVoiceError, UnknownVoiceError)):
+            store.delete(name)
+    else:
+        path = root / "voices" / f"{name}.npy"
+        assert re.fullmatch(r"[a-z0-9_-]{1,64}", name)
+        assert path.is_file()
+        store.delete(name)
+        assert not path.exists()
+    # Nothing was ever written beside the voices directory.
+    assert [path.name for path in root.iterdir()] in ([], ["voices"])
