@@ -57,6 +57,16 @@ def serving(settings: Settings, delay: float) -> Iterator[Served]:
         yield Served(server.url, server.app.state.speech, backend)
 
 
+def served_again(
+    http: httpx.Client, served: Served, path: str, body: dict[str, object]
+) -> httpx.Response:
+    """Once every slot is free again, the request is served."""
+    wait_until(lambda: served.service.admission.in_flight == 0, "the slots to be freed")
+    response = http.post(path, json=body)
+    assert response.status_code == 200, response.text
+    return response
+
+
 @pytest.fixture
 def one_slot(settings: Settings, tmp_path: Path) -> Settings:
     """One worker and no queue: a single synthesis request saturates the server."""
@@ -85,9 +95,7 @@ def test_a_saturated_server_answers_429_and_recovers(one_slot: Settings) -> None
             assert http.get("/health").status_code == 200
             assert served.service.admission.in_flight == 1
         # The client left mid-stream: its slot is freed and the server serves again.
-        wait_until(lambda: served.service.admission.in_flight == 0, "the slot to be freed")
-        recovered = http.post(SPEECH, json=SHORT)
-        assert recovered.status_code == 200
+        recovered = served_again(http, served, SPEECH, SHORT)
         assert read_wav(recovered.content).frames > 0
         assert served.service.admission.in_flight == 0
 
@@ -110,8 +118,7 @@ def test_every_kind_of_speech_request_frees_its_slot_when_done(
         request = {"input": "One sentence. And a second one, somewhat longer.", **body}
         response = http.post(SPEECH, json=request)
         assert response.status_code == 200
-        wait_until(lambda: served.service.admission.in_flight == 0, "the slot to be freed")
-        assert http.post(SPEECH, json=request).status_code == 200
+        served_again(http, served, SPEECH, request)
 
 
 def test_dev_synthesis_endpoints_take_slots_too(one_slot: Settings) -> None:
@@ -126,9 +133,8 @@ def test_dev_synthesis_endpoints_take_slots_too(one_slot: Settings) -> None:
             captioned = http.post("/dev/captioned_speech", json={"input": "Hello."})
             assert_openai_error(phonemes, 429, None)
             assert_openai_error(captioned, 429, None)
-        wait_until(lambda: served.service.admission.in_flight == 0, "the slot to be freed")
-        assert http.post("/dev/generate_from_phonemes", json={"phonemes": "həlˈO"}).is_success
-        assert http.post("/dev/captioned_speech", json={"input": "Hello."}).is_success
+        served_again(http, served, "/dev/generate_from_phonemes", {"phonemes": "həlˈO"})
+        served_again(http, served, "/dev/captioned_speech", {"input": "Hello."})
 
 
 def test_queue_depth_counts_requests_waiting_for_the_worker(settings: Settings) -> None:
@@ -198,8 +204,7 @@ def test_a_stream_past_the_time_limit_is_cut(
             read_stream(http, {"input": LONG_TEXT, "response_format": "pcm"}, into=pieces)
         assert pieces  # audio came, then the stream was cut, not ended cleanly
         assert "stopped at the time limit" in caplog.text
-        wait_until(lambda: served.service.admission.in_flight == 0, "the slot to be freed")
-        assert http.post(SPEECH, json=SHORT).status_code == 200
+        served_again(http, served, SPEECH, SHORT)
 
 
 def test_a_stream_with_no_audio_by_the_time_limit_gets_504(time_limited: Settings) -> None:
