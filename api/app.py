@@ -10,12 +10,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__
 from api.backends.base import Backend
 from api.backends.select import BackendOptions, load_backend
-from api.errors import install_error_handlers
-from api.routes import dev, health, models, speech, voices
+from api.bodylimit import BodyLimitMiddleware
+from api.deps import RequireAPIKey
+from api.errors import document_errors, install_error_handlers
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import dev, health, metrics, models, speech, voices
 from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import Vocabulary
@@ -66,6 +70,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         Vocabulary.load(files.vocab),
         EspeakG2P(),
         workers=settings.inference_workers,
+        max_queued=settings.max_queued_requests,
     )
     # The first inference and the first espeak call pay one-off set-up costs;
     # pay them now, not in the first user's request.
@@ -90,9 +95,12 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         service, sha256 = await asyncio.to_thread(load_service, settings, backend)
         app.state.speech = service
         app.state.model_sha256 = sha256
+        app.state.metrics.watch(service, sha256)
         try:
             yield
         finally:
+            # uvicorn calls this after the in-flight requests have finished (or
+            # the shutdown grace period cut them), so no producer is left to stop.
             service.close()
 
     app = FastAPI(
@@ -102,8 +110,33 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = Metrics(__version__)
     install_error_handlers(app)
-    for module in (speech, voices, models, health, dev):
-        app.include_router(module.router)
-    mount_web_ui(app)
+    document_errors(app)
+    install_routes(app, protected_metrics=not settings.public_metrics)
+    upload_limit = settings.max_voice_file_bytes + voices.UPLOAD_OVERHEAD_BYTES
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        per_route={("POST", "/v1/audio/voices"): upload_limit},
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Content-Disposition", "Retry-After", "X-Voice-Spec"],
+        )
     return app
+
+
+def install_routes(app: FastAPI, *, protected_metrics: bool) -> None:
+    """The API behind the key (when keys are set); /health and the docs open."""
+    protected = [RequireAPIKey]
+    for module in (speech, voices, models, dev):
+        app.include_router(module.router, dependencies=protected)
+    app.include_router(metrics.router, dependencies=protected if protected_metrics else [])
+    app.include_router(health.router)
+    mount_web_ui(app)

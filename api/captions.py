@@ -10,7 +10,7 @@ as the G2P saw them) are matched to it in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,44 +46,72 @@ def _spoken_words(job: SpeechJob, utterance: Utterance) -> Iterator[str]:
                 yield bare
 
 
-def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:
-    """Blocking: the whole utterance and a timestamp for each of its words."""
+@dataclass(frozen=True)
+class CaptionedChunk:
+    """One chunk's audio with its symbols and their durations in samples."""
+
+    audio: Audio
+    symbols: str
+    durations: list[np.ndarray]
+
+
+def captioned_chunks(
+    service: SpeechService, job: SpeechJob
+) -> Generator[CaptionedChunk, None, None]:
+    """Blocking: the utterance chunk by chunk, each with its symbols' durations.
+
+    Raises ``CaptionsUnavailableError`` at once when the backend has no timings.
+    """
     backend = service.backend
     if not supports_timing(backend):
         raise CaptionsUnavailableError(
             f"The {backend.name} backend cannot report word timings for this model"
         )
-    audio_parts: list[Audio] = []
-    symbols: list[str] = []
-    durations: list[np.ndarray] = []
-    words: list[str] = []
-    for piece in job.pieces():
-        if isinstance(piece, Pause):
-            pause = silence(piece.seconds)
-            audio_parts.append(pause)
-            symbols.append(" ")
-            durations.append(np.array([len(pause)], dtype=np.int64))
-            continue
-        words.extend(_spoken_words(job, piece))
-        for phonemes in service.phoneme_chunks(
-            piece.text, piece.language, WHOLE, job.normalization
-        ):
-            tokens = service.vocabulary.encode(phonemes)
-            raw, token_samples = backend.synthesize_timed(
-                tokens, piece.voice.style_for(len(tokens)), job.speed
-            )
-            start, end = speech_bounds(raw)
-            shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
-            # Token end positions, moved onto the shaped chunk and kept inside its speech.
-            ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
-            ends[-1] = max(end - start, 1)
-            audio_parts.append(shaped)
-            symbols.append(phonemes + " ")
-            durations.append(np.diff(ends, prepend=0).astype(np.int64))
-            durations.append(np.array([max(len(shaped) - int(ends[-1]), 0)], dtype=np.int64))
-    audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
-    if not words or not symbols:
+
+    def chunks() -> Generator[CaptionedChunk, None, None]:
+        for piece in job.pieces():
+            if isinstance(piece, Pause):
+                pause = silence(piece.seconds)
+                yield CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
+                continue
+            for phonemes in service.phoneme_chunks(
+                piece.text, piece.language, WHOLE, job.normalization
+            ):
+                tokens = service.vocabulary.encode(phonemes)
+                raw, token_samples = backend.synthesize_timed(
+                    tokens, piece.voice.style_for(len(tokens)), job.speed
+                )
+                start, end = speech_bounds(raw)
+                shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
+                # Token end positions, moved onto the shaped chunk and kept inside its speech.
+                ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
+                ends[-1] = max(end - start, 1)
+                durations = [
+                    np.diff(ends, prepend=0).astype(np.int64),
+                    np.array([max(len(shaped) - int(ends[-1]), 0)], dtype=np.int64),
+                ]
+                yield CaptionedChunk(shaped, phonemes + " ", durations)
+
+    return chunks()
+
+
+def join_captioned(job: SpeechJob, chunks: list[CaptionedChunk]) -> CaptionedAudio:
+    """The whole utterance and a timestamp for each of its words."""
+    words = [
+        word
+        for piece in job.pieces()
+        if not isinstance(piece, Pause)
+        for word in _spoken_words(job, piece)
+    ]
+    parts = [chunk.audio for chunk in chunks]
+    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    if not words or not chunks:
         return CaptionedAudio(audio, [])
-    timeline = np.concatenate(durations)
-    stamps = word_timestamps(words, "".join(symbols), timeline, offset_samples=0)
-    return CaptionedAudio(audio, stamps)
+    timeline = np.concatenate([d for chunk in chunks for d in chunk.durations])
+    symbols = "".join(chunk.symbols for chunk in chunks)
+    return CaptionedAudio(audio, word_timestamps(words, symbols, timeline, offset_samples=0))
+
+
+def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:
+    """Blocking: the whole utterance and a timestamp for each of its words."""
+    return join_captioned(job, list(captioned_chunks(service, job)))

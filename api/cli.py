@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from api.settings import Settings
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from api.voices.store import VoiceStore
 
 _FORMAT_BY_SUFFIX = {
@@ -33,27 +35,40 @@ def _configure_logging(level: str) -> None:
     )
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def run_server(app: ASGIApp, settings: Settings) -> None:
+    """Serve ``app`` with uvicorn until SIGTERM or SIGINT.
+
+    On the signal uvicorn stops accepting connections and lets the requests in
+    flight (streams included) finish for up to ``shutdown_grace_s`` seconds,
+    then cuts the rest, shuts the app down and returns.
+    """
     import uvicorn  # noqa: PLC0415
 
-    from api.app import create_app  # noqa: PLC0415
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from api.app import create_app, open_voice_store  # noqa: PLC0415
     from api.backends.select import Probe, choose  # noqa: PLC0415
+    from api.voices.store import check_openai_voices  # noqa: PLC0415
     from api.weights import ensure_model_dir  # noqa: PLC0415
 
     overrides = {key: value for key in ("host", "port") if (value := getattr(args, key))}
     settings = settings.model_copy(update=overrides)
     # Fail before the server starts, with a one-line message, if the model
-    # files are missing or corrupted or the backend cannot run here (main()
-    # prints ModelFilesError and BackendUnavailableError).
-    ensure_model_dir(settings.model_dir)
+    # files are missing or corrupted, an OpenAI voice maps to nothing, or the
+    # backend cannot run here (main() prints these errors).
+    files = ensure_model_dir(settings.model_dir)
+    check_openai_voices(open_voice_store(settings, files.voices))
     choose(settings.backend, settings.device, Probe.detect())
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=None,
-    )
+    run_server(create_app(settings), settings)
     return 0
 
 
@@ -229,11 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _configure_logging(settings.log_level)
     from api.backends.base import BackendUnavailableError  # noqa: PLC0415
+    from api.voices.store import VoiceError  # noqa: PLC0415
     from api.weights import ModelFilesError  # noqa: PLC0415
 
     try:
         code: int = args.run(args, settings)
-    except (ModelFilesError, BackendUnavailableError) as e:
+    except (ModelFilesError, BackendUnavailableError, VoiceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return code

@@ -21,6 +21,7 @@ _TYPE_BY_STATUS = {
     413: "invalid_request_error",
     429: "rate_limit_error",
     503: "server_error",
+    504: "server_error",
 }
 
 
@@ -35,6 +36,7 @@ class APIError(Exception):
         param: str | None = None,
         code: str | None = None,
         error_type: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -42,6 +44,7 @@ class APIError(Exception):
         self.param = param
         self.code = code
         self.error_type = error_type or _TYPE_BY_STATUS.get(status_code, "server_error")
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {
@@ -55,7 +58,7 @@ class APIError(Exception):
 
 
 def error_response(error: APIError) -> JSONResponse:
-    return JSONResponse(status_code=error.status_code, content=error.body())
+    return JSONResponse(status_code=error.status_code, content=error.body(), headers=error.headers)
 
 
 def _validation_error(exc: RequestValidationError) -> APIError:
@@ -71,6 +74,39 @@ def _validation_error(exc: RequestValidationError) -> APIError:
     return APIError(400, message, param=param, code="invalid_value")
 
 
+_ERROR_RESPONSE = {
+    "description": "An error in OpenAI's shape.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema list the errors the app really returns.
+
+    FastAPI documents a 422 wherever a request is validated; this app answers
+    those with a 400 in OpenAI's shape. Every request body may also meet the
+    body limit (413), and every operation behind the API key may answer 401.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # cached by FastAPI; the edits below are idempotent
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation["responses"]
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", _ERROR_RESPONSE)
+                if "requestBody" in operation:
+                    responses.setdefault("413", _ERROR_RESPONSE)
+                if "security" in operation:
+                    responses.setdefault("401", _ERROR_RESPONSE)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app returns, validation and routing included, OpenAI-shaped."""
 
@@ -84,9 +120,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = "not_found" if exc.status_code == 404 else None
-        message = f"{exc.detail}: {request.method} {request.url.path}"
-        error = APIError(exc.status_code, message, code=code)
+        if exc.status_code == 413:  # the body limit (api.bodylimit), its message says it
+            error = APIError(413, str(exc.detail), code="request_too_large")
+        else:
+            code = "not_found" if exc.status_code == 404 else None
+            message = f"{exc.detail}: {request.method} {request.url.path}"
+            error = APIError(exc.status_code, message, code=code)
         response = error_response(error)
         if exc.headers:
             response.headers.update(exc.headers)

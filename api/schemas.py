@@ -130,10 +130,18 @@ class VoiceInfo(BaseModel):
     """For a mix: the blend it was made from."""
 
 
+class SkippedVoiceFile(BaseModel):
+    file: str
+    """A file in the voices directory that could not be loaded (left as it is)."""
+    reason: str
+
+
 class VoiceList(BaseModel):
     voices: list[VoiceInfo]
     openai_voices: dict[str, str] | None = None
     """OpenAI voice name -> the voice or blend it stands for."""
+    skipped_files: list[SkippedVoiceFile] | None = None
+    """Files of the voices directory skipped at start, and why."""
 
 
 class ModelCard(BaseModel):
@@ -158,6 +166,8 @@ class Health(BaseModel):
     device: str
     model_sha256: str
     voices: int
+    api_key_required: bool = False
+    """Whether the API needs ``Authorization: Bearer KEY`` (KOKORO_API_KEYS is set)."""
 
 
 class ErrorDetail(BaseModel):

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+def split_list(value: object) -> object:
+    """A list setting from the environment: a JSON array, or items separated by commas.
+
+    Blank items are dropped, so ``KOKORO_API_KEYS=""`` means no keys.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        items: list[object] = json.loads(text)  # "[" starts a list, or fails to parse
+        return [item for item in items if not (isinstance(item, str) and not item.strip())]
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def user_data_dir() -> Path:
@@ -74,3 +89,43 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = "info"
     """Logging level of the server and its libraries."""
+
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list, max_length=1000)
+    """Keys a client must send as ``Authorization: Bearer KEY`` (comma-separated or a JSON
+    array); empty, the server is open."""
+
+    public_metrics: bool = False
+    """Serve ``/metrics`` without an API key (for a scraper on a private network)."""
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, max_length=1000)
+    """Web origins allowed to call the API from a browser (comma-separated, ``*`` for any);
+    empty, no CORS headers are sent."""
+
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=1024**3)
+    """Largest request body, in bytes (HTTP 413 beyond); voice uploads have their own limit."""
+
+    max_queued_requests: int = Field(default=4, ge=0, le=10_000)
+    """Synthesis requests admitted beyond ``inference_workers``, waiting their turn; more
+    get HTTP 429 with Retry-After."""
+
+    request_timeout_s: float = Field(default=0, ge=0, le=7 * 24 * 3600)
+    """Longest a synthesis request may run, in seconds (HTTP 504, or a cut stream); 0: no
+    limit."""
+
+    shutdown_grace_s: int = Field(default=25, ge=0, le=24 * 3600)
+    """On SIGTERM, how long in-flight requests may take to finish before they are cut."""
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            secret = key.get_secret_value()
+            # A key travels in an HTTP header: printable ASCII, no spaces.
+            if not secret or not all("!" <= char <= "~" for char in secret):
+                raise ValueError("an API key must be printable ASCII without spaces")
+        return keys

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping
+import threading
+from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
 
+from api.admission import Admission
 from api.audio.silence import shape_silence, silence
-from api.backends.base import Audio, Backend
+from api.backends.base import SAMPLE_RATE, Audio, Backend
 from api.text.chunks import (
     STREAMING,
     WHOLE,
@@ -111,6 +113,9 @@ class SpeechService:
     one chunk at a time and queues its next chunk only when the previous one is
     done, so the pool's FIFO queue serves concurrent requests in turn: a short
     request is never stuck behind all of a long one.
+
+    ``admission`` bounds the requests taken on at once: ``workers`` being served
+    and ``max_queued`` more waiting their turn.
     """
 
     def __init__(
@@ -121,12 +126,31 @@ class SpeechService:
         g2p: G2P,
         *,
         workers: int = 1,
+        max_queued: int = 0,
     ) -> None:
         self.backend = backend
         self.voices = voices
         self.vocabulary = vocabulary
         self.g2p = g2p
+        self.admission = Admission(workers + max_queued)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro-infer")
+        self._counts_lock = threading.Lock()
+        self._waiting = 0
+        self._audio_samples = 0
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests whose next chunk waits for a free inference worker."""
+        return self._waiting
+
+    @property
+    def audio_seconds(self) -> float:
+        """Seconds of audio handed to responses since the start."""
+        return self._audio_samples / SAMPLE_RATE
+
+    def count_audio(self, audio: Audio) -> None:
+        with self._counts_lock:
+            self._audio_samples += len(audio)
 
     @staticmethod
     def read_sentences(
@@ -224,27 +248,64 @@ class SpeechService:
 
     async def stream(
         self, job: Speakable, *, schedule: ChunkSchedule = STREAMING, prefetch: int = 1
-    ) -> AsyncIterator[Audio]:
-        """Audio chunks as they are made.
+    ) -> AsyncGenerator[Audio, None]:
+        """Audio chunks of ``job`` as they are made (see ``run_chunks``)."""
+        chunks = self.run_chunks(self.synthesize(job, schedule), prefetch=prefetch)
+        async with contextlib.aclosing(chunks):
+            async for audio in chunks:
+                self.count_audio(audio)
+                yield audio
 
-        A producer task synthesizes up to ``prefetch`` chunks ahead of the
-        consumer, so chunk k+1 is computed while chunk k is encoded and sent.
-        Closing the iterator (a client that went away) cancels the producer:
+    async def stream_phonemes(
+        self, phonemes: str, voice: Voice, speed: float = 1.0
+    ) -> AsyncGenerator[Audio, None]:
+        """Audio chunks for phonemes in Kokoro's alphabet, as they are made."""
+        chunks = self.run_chunks(self.synthesize_phonemes(phonemes, voice, speed))
+        async with contextlib.aclosing(chunks):
+            async for audio in chunks:
+                self.count_audio(audio)
+                yield audio
+
+    async def run_chunks(
+        self, chunks: Generator[T, None, None], *, prefetch: int = 1
+    ) -> AsyncGenerator[T, None]:
+        """The items of a blocking generator, each computed on the inference pool.
+
+        A producer task computes up to ``prefetch`` items ahead of the consumer,
+        so chunk k+1 is computed while chunk k is encoded and sent. Closing the
+        iterator (a client that went away, a time limit) cancels the producer:
         no further chunk is started.
         """
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Audio | BaseException | None] = asyncio.Queue(maxsize=prefetch)
-        chunks = self.synthesize(job, schedule)
+        queue: asyncio.Queue[T | BaseException | None] = asyncio.Queue(maxsize=prefetch)
+        state = {"queued": False, "abandoned": False}
+
+        def next_chunk() -> T | None:
+            with self._counts_lock:
+                if state["abandoned"]:
+                    return None  # the consumer left while this waited: do not start it
+                state["queued"] = False
+                self._waiting -= 1
+            return next(chunks, None)
 
         async def produce() -> None:
             try:
                 while True:
-                    audio = await loop.run_in_executor(self._executor, next, chunks, None)
-                    await queue.put(audio)
-                    if audio is None:
+                    with self._counts_lock:
+                        state["queued"] = True
+                        self._waiting += 1
+                    item = await loop.run_in_executor(self._executor, next_chunk)
+                    await queue.put(item)
+                    if item is None:
                         return
             except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
                 await queue.put(e)
+            finally:
+                with self._counts_lock:
+                    state["abandoned"] = True
+                    if state["queued"]:
+                        state["queued"] = False
+                        self._waiting -= 1
 
         producer = asyncio.create_task(produce())
         try:

@@ -9,6 +9,8 @@ in one place::
     kokoro-v1.0.int8.timed.onnx   derived: the same graph with its predicted
                                   durations as a second output (word timestamps)
     model.sha256                  the model's expected sha256
+    kokoro-v1.0.int8.timed.sha256 derived: the timed model's sha256, recorded when
+                                  it is made (sha256sum's format)
     vocab.json                    phoneme -> token id
     voices.npz                    built-in voice packs, one (510, 1, 256) array each
 
@@ -21,20 +23,26 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import json
 import logging
 import re
 import shutil
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from api.fileio import atomic_write
+from api.voices.packs import validate_pack
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
 TIMED_MODEL_FILE = "kokoro-v1.0.int8.timed.onnx"
+TIMED_SHA256_FILE = "kokoro-v1.0.int8.timed.sha256"
 SHA256_FILE = "model.sha256"
 VOCAB_FILE = "vocab.json"
 VOICES_FILE = "voices.npz"
@@ -163,7 +171,8 @@ def _copy_data_file(name: str, target: Path) -> None:
 
 
 def _make_timed_model(model: Path, target: Path) -> None:
-    """Derive the timed model from the verified one (about a second, once).
+    """Derive the timed model from the verified one (about a second, once) and record
+    its sha256, so later starts can verify it like the model.
 
     Optional by design: a read-only directory (a baked image run without it, a
     mounted volume) or a model without the expected graph only costs the word
@@ -176,6 +185,64 @@ def _make_timed_model(model: Path, target: Path) -> None:
         add_duration_output(model, target)
     except (OSError, GraphError) as e:
         logger.warning("cannot make %s (%s); word timestamps are unavailable", target, e)
+        return
+    _record_timed_sha256(target)
+
+
+def _record_timed_sha256(timed_model: Path) -> None:
+    try:
+        line = f"{_verified_sha256(timed_model)}  {timed_model.name}\n".encode()
+        atomic_write(timed_model.parent / TIMED_SHA256_FILE, lambda handle: handle.write(line))
+    except OSError as e:
+        logger.info("cannot record the sha256 of %s (%s); it is not verified", timed_model, e)
+
+
+def _check_timed_model(timed_model: Path) -> None:
+    """Verify the timed model against its recorded sha256; record one if there is none
+    (a directory made before digests were recorded)."""
+    record = timed_model.parent / TIMED_SHA256_FILE
+    if not record.exists():
+        _record_timed_sha256(timed_model)
+        return
+    words = record.read_text().split()
+    actual = _verified_sha256(timed_model)
+    if not words or words[0].lower() != actual:
+        expected = words[0] if words else "nothing"
+        raise ModelFilesError(
+            f"{timed_model} is corrupted (sha256 {actual}, {record.name} says {expected}). "
+            f"Delete it and start again to derive it from {MODEL_FILE} again."
+        )
+
+
+def _unreadable(path: Path, error: Exception) -> ModelFilesError:
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return ModelFilesError(
+        f"{path} is unreadable ({reason}). Delete it and start again to restore it from the "
+        "installed packages (in a baked image: bake the model directory again)."
+    )
+
+
+def check_data_files(vocab: Path, voices: Path) -> None:
+    """Refuse a truncated or corrupted vocabulary or built-in voice archive at start,
+    with a message naming the file, instead of a traceback from deep in loading."""
+    try:
+        table = json.loads(vocab.read_text(encoding="utf-8"))["vocab"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise _unreadable(vocab, e) from e
+    if (
+        not isinstance(table, dict)
+        or not table
+        or not all(isinstance(i, int) for i in table.values())
+    ):
+        raise _unreadable(vocab, ValueError("it holds no phoneme -> token id table"))
+    try:
+        # Reading every array checks each member's CRC-32 too.
+        with np.load(voices, allow_pickle=False) as archive:
+            packs = {name: validate_pack(archive[name], name) for name in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise _unreadable(voices, e) from e
+    if not packs:
+        raise _unreadable(voices, ValueError("it holds no voices"))
 
 
 def ensure_model_dir(directory: Path) -> ModelFiles:
@@ -183,9 +250,10 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
 
     Files already present are reused; the model's sha256 is checked every time
     (about a quarter of a second), so a corrupted file is refused with a
-    message instead of crashing inference later. The timed model is derived
-    from the verified model once and reused; it is only ever written whole
-    (atomically), so an existing one is complete.
+    message instead of crashing inference later; so is a vocabulary or voice
+    archive that cannot be read whole. The timed model is derived from the
+    verified model once, written atomically, and checked against the sha256
+    recorded when it was made.
     """
     directory = directory.expanduser()
     try:
@@ -207,8 +275,11 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
             f"{model} is corrupted (sha256 {actual}, expected {expected}). "
             "Delete it and start again to re-assemble it from the installed packages."
         )
+    check_data_files(directory / VOCAB_FILE, directory / VOICES_FILE)
     timed_model = directory / TIMED_MODEL_FILE
-    if not timed_model.exists():
+    if timed_model.exists():
+        _check_timed_model(timed_model)
+    else:
         _make_timed_model(model, timed_model)
     return ModelFiles(
         directory=directory,

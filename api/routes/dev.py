@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from api.audio.encoder import FORMATS, StreamingEncoder
-from api.captions import CaptionedAudio, CaptionsUnavailableError, captioned_speech
+from api.backends.base import Audio
+from api.captions import CaptionsUnavailableError, captioned_chunks, join_captioned
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
-from api.routes.speech import build_job
+from api.routes.limits import admitted
+from api.routes.speech import build_job, encode_whole
 from api.routes.voices import resolve_voice
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
 from api.text.chunks import MAX_TOKENS, WHOLE
@@ -20,7 +24,9 @@ from api.text.g2p import LanguageError, language_for_text, parse_language
 
 router = APIRouter(prefix="/dev", tags=["dev"])
 
-_ERRORS: dict[int | str, dict[str, object]] = {c: {"model": ErrorBody} for c in (400, 404, 413)}
+_ERRORS: dict[int | str, dict[str, object]] = {
+    c: {"model": ErrorBody} for c in (400, 404, 413, 429, 504)
+}
 
 
 class PhonemizeRequest(BaseModel):
@@ -65,21 +71,22 @@ class PhonemesRequest(BaseModel):
     response_class=Response,
     responses={200: {"content": {s.content_type: {} for s in FORMATS.values()}}, **_ERRORS},
 )
-async def generate_from_phonemes(body: PhonemesRequest, service: SpeechServiceDep) -> Response:
+async def generate_from_phonemes(
+    body: PhonemesRequest, service: SpeechServiceDep, settings: SettingsDep
+) -> Response:
     """Speak phonemes given in Kokoro's alphabet (symbols outside it are dropped)."""
     voice = resolve_voice(service.voices, body.voice)
     cleaned = service.vocabulary.clean(body.phonemes)
     if service.vocabulary.is_silent(cleaned):
         raise APIError(400, "'phonemes' holds no symbol the model can speak.", param="phonemes")
-    encoder = StreamingEncoder(body.response_format, streaming=False)
-
-    def run() -> bytes:
-        for audio in service.synthesize_phonemes(cleaned, voice, body.speed):
-            encoder.encode(audio)
-        return encoder.finalize()
-
-    data = await asyncio.to_thread(run)
+    async with admitted(service, settings.request_timeout_s, "phoneme request"):
+        encoder = StreamingEncoder(body.response_format, streaming=False)
+        data = await encode_whole(service.stream_phonemes(cleaned, voice, body.speed), encoder)
     return Response(data, media_type=encoder.content_type)
+
+
+async def _single(audio: Audio) -> AsyncGenerator[Audio, None]:
+    yield audio
 
 
 class WordTimestampModel(BaseModel):
@@ -101,17 +108,16 @@ async def captioned_speech_route(
     """The speech request's audio (complete, base64) with a start and end time, in
     seconds, for every word, from the model's own predicted durations."""
     job = build_job(body, service, settings)
-    encoder = StreamingEncoder(body.response_format, streaming=False)
-
-    def run() -> tuple[bytes, CaptionedAudio]:
-        result = captioned_speech(service, job)
-        encoder.encode(result.audio)
-        return encoder.finalize(), result
-
     try:
-        data, result = await asyncio.to_thread(run)
+        pieces = captioned_chunks(service, job)
     except CaptionsUnavailableError as e:
         raise APIError(501, str(e), code="captions_unavailable") from e
+    async with admitted(service, settings.request_timeout_s, "captioned speech request"):
+        async with aclosing(service.run_chunks(pieces)) as chunks:
+            result = join_captioned(job, [chunk async for chunk in chunks])
+        encoder = StreamingEncoder(body.response_format, streaming=False)
+        data = await encode_whole(_single(result.audio), encoder)
+    service.count_audio(result.audio)
     if encoder.seconds == 0:
         raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
     return CaptionedSpeechResponse(

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from api.deps import SpeechServiceDep
 from api.errors import APIError
-from api.schemas import ACCEPTED_MODELS, ModelCard, ModelList
+from api.schemas import ACCEPTED_MODELS, ErrorBody, ModelCard, ModelList
 from api.speech import SpeechService
 
 router = APIRouter(tags=["models"])
@@ -31,6 +31,6 @@ async def list_models(service: SpeechServiceDep) -> ModelList:
     return ModelList(data=[_card(model_id, service) for model_id in ACCEPTED_MODELS])
 
 
-@router.get("/v1/models/{model_id}")
+@router.get("/v1/models/{model_id}", responses={404: {"model": ErrorBody}})
 async def get_model(model_id: str, service: SpeechServiceDep) -> ModelCard:
     return _card(check_model(model_id), service)

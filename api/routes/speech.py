@@ -4,17 +4,19 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import aclosing
 
 from fastapi import APIRouter, Response
-from fastapi.responses import StreamingResponse
 
 from api.audio.encoder import FORMATS, StreamingEncoder
+from api.backends.base import Audio
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
+from api.routes.limits import AdmittedStream, admit, admitted
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
-from api.schemas import DialogueRequest, ErrorBody, ResponseFormat, SpeechRequest
+from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
 from api.settings import Settings
 from api.speech import Dialogue, Speakable, SpeechJob, SpeechService
 from api.text.chunks import WHOLE
@@ -115,7 +117,7 @@ def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -
 
 async def encoded_audio(
     service: SpeechService, job: Speakable, encoder: StreamingEncoder
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Container bytes for ``job``, each piece as soon as the encoder yields it.
 
     Encoding runs on a worker thread. Stopping the iteration (a client that went
@@ -123,10 +125,11 @@ async def encoded_audio(
     """
     finished = False
     try:
-        async for audio in service.stream(job):
-            data = await asyncio.to_thread(encoder.encode, audio)
-            if data:
-                yield data
+        async with aclosing(service.stream(job)) as chunks:
+            async for audio in chunks:
+                data = await asyncio.to_thread(encoder.encode, audio)
+                if data:
+                    yield data
         tail = await asyncio.to_thread(encoder.finalize)
         finished = True
         if tail:
@@ -138,11 +141,12 @@ async def encoded_audio(
 
 async def sse_events(
     service: SpeechService, job: Speakable, encoder: StreamingEncoder
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """OpenAI's speech SSE: ``speech.audio.delta`` events, then ``speech.audio.done``."""
-    async for data in encoded_audio(service, job, encoder):
-        delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
-        yield f"data: {json.dumps(delta)}\n\n"
+    async with aclosing(encoded_audio(service, job, encoder)) as pieces:
+        async for data in pieces:
+            delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+            yield f"data: {json.dumps(delta)}\n\n"
     # Kokoro has no text tokenizer: characters in, seconds of audio out are the
     # nearest honest counts (output at OpenAI's 50 audio tokens per second).
     input_tokens = len(job.text)
@@ -155,19 +159,27 @@ async def sse_events(
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
 
 
-async def complete_file(service: SpeechService, job: Speakable, encoder: StreamingEncoder) -> bytes:
+async def encode_whole(chunks: AsyncGenerator[Audio, None], encoder: StreamingEncoder) -> bytes:
+    """One complete file of ``chunks``, encoded on worker threads; the chunks and the
+    encoder are closed however it ends (an error, a time limit)."""
     try:
-        async for audio in service.stream(job, schedule=WHOLE):
-            await asyncio.to_thread(encoder.encode, audio)
-        if encoder.seconds == 0:
-            raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+        async with aclosing(chunks):
+            async for audio in chunks:
+                await asyncio.to_thread(encoder.encode, audio)
         return await asyncio.to_thread(encoder.finalize)
     finally:
         encoder.close()
 
 
+async def complete_file(service: SpeechService, job: Speakable, encoder: StreamingEncoder) -> bytes:
+    data = await encode_whole(service.stream(job, schedule=WHOLE), encoder)
+    if encoder.seconds == 0:
+        raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+    return data
+
+
 _ERRORS: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorBody} for status in (400, 404, 413)
+    status: {"model": ErrorBody} for status in (400, 404, 413, 429, 504)
 }
 _AUDIO_CONTENT: dict[str, dict[str, object]] = {spec.content_type: {} for spec in FORMATS.values()}
 _AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -179,35 +191,36 @@ _AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
 async def speech_response(
     service: SpeechService,
     job: Speakable,
-    audio_format: ResponseFormat,
+    body: AudioRequest,
+    settings: Settings,
     *,
-    streamed: bool,
-    stream_format: str,
     name: str,
 ) -> Response:
-    """The HTTP response for ``job``: SSE events, a byte stream, or a complete file."""
+    """The HTTP response for ``job``: SSE events, a byte stream, or a complete file,
+    admitted (or refused with 429) and held to the request time limit."""
+    audio_format = body.response_format
     disposition = {"Content-Disposition": f'inline; filename="{name}.{audio_format}"'}
-    if stream_format == "sse":
+    limit = settings.request_timeout_s
+    if body.stream_format == "sse" or body.streamed:
+        slot = admit(service)
         encoder = StreamingEncoder(audio_format, streaming=True)
-        events = sse_events(service, job, encoder)
-        return StreamingResponse(events, media_type="text/event-stream", headers=_STREAM_HEADERS)
-    if streamed:
-        encoder = StreamingEncoder(audio_format, streaming=True)
-        return StreamingResponse(
-            encoded_audio(service, job, encoder),
-            media_type=encoder.content_type,
-            headers={**_STREAM_HEADERS, **disposition},
+        content: AsyncIterator[bytes] | AsyncIterator[str]
+        if body.stream_format == "sse":
+            content, media_type = sse_events(service, job, encoder), "text/event-stream"
+            headers = _STREAM_HEADERS
+        else:
+            content, media_type = encoded_audio(service, job, encoder), encoder.content_type
+            headers = {**_STREAM_HEADERS, **disposition}
+        return AdmittedStream(
+            content, slot=slot, timeout_s=limit, media_type=media_type, headers=headers
         )
-    encoder = StreamingEncoder(audio_format, streaming=False)
-    data = await complete_file(service, job, encoder)
+    async with admitted(service, limit, f"{name} request"):
+        encoder = StreamingEncoder(audio_format, streaming=False)
+        data = await complete_file(service, job, encoder)
     return Response(data, media_type=encoder.content_type, headers=disposition)
 
 
-@router.post(
-    "/v1/audio/speech",
-    responses=_AUDIO_RESPONSES,
-    response_class=Response,
-)
+@router.post("/v1/audio/speech", responses=_AUDIO_RESPONSES, response_class=Response)
 async def create_speech(
     body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> Response:
@@ -219,14 +232,7 @@ async def create_speech(
     ``[pause:Ns]`` tags insert silence.
     """
     job = build_job(body, service, settings)
-    return await speech_response(
-        service,
-        job,
-        body.response_format,
-        streamed=body.streamed,
-        stream_format=body.stream_format,
-        name="speech",
-    )
+    return await speech_response(service, job, body, settings, name="speech")
 
 
 def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Settings) -> Dialogue:
@@ -273,22 +279,11 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
     return Dialogue(tuple(turns), gap=body.gap)
 
 
-@router.post(
-    "/v1/audio/dialogue",
-    responses=_AUDIO_RESPONSES,
-    response_class=Response,
-)
+@router.post("/v1/audio/dialogue", responses=_AUDIO_RESPONSES, response_class=Response)
 async def create_dialogue(
     body: DialogueRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> Response:
     """Speak a script: each turn in its speaker's voice (and speed), ``gap`` seconds
     apart, streamed like ``/v1/audio/speech``."""
     dialogue = build_dialogue(body, service, settings)
-    return await speech_response(
-        service,
-        dialogue,
-        body.response_format,
-        streamed=body.streamed,
-        stream_format=body.stream_format,
-        name="dialogue",
-    )
+    return await speech_response(service, dialogue, body, settings, name="dialogue")

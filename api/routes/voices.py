@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
-from api.schemas import ErrorBody, VoiceInfo, VoiceList
+from api.schemas import ErrorBody, SkippedVoiceFile, VoiceInfo, VoiceList
 from api.voices.formats import pt_bytes
 from api.voices.mixer import VoiceSpecError
 from api.voices.store import (
@@ -21,6 +21,10 @@ from api.voices.store import (
 )
 
 router = APIRouter(tags=["voices"])
+
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+"""Room in an upload's body (whose limit follows KOKORO_MAX_VOICE_FILE_BYTES, not
+KOKORO_MAX_BODY_BYTES) for the multipart framing and form fields around the file."""
 
 
 def resolve_voice(store: VoiceStore, spec: str, param: str = "voice") -> Voice:
@@ -61,10 +65,15 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 @router.get("/v1/audio/voices")
 async def list_voices(service: SpeechServiceDep) -> VoiceList:
-    """Every voice by id, and the OpenAI voice names with the voice each stands for."""
+    """Every voice by id, the OpenAI voice names with the voice each stands for, and the
+    files of the voices directory that could not be loaded."""
     store = service.voices
     return VoiceList(
-        voices=[voice_info(voice) for voice in store.all()], openai_voices=store.openai_voices
+        voices=[voice_info(voice) for voice in store.all()],
+        openai_voices=store.openai_voices,
+        skipped_files=[
+            SkippedVoiceFile(file=name, reason=reason) for name, reason in store.skipped.items()
+        ],
     )
 
 

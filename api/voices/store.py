@@ -53,7 +53,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-VOICE_NAME = re.compile(r"^[a-z0-9_\-]{1,64}$")
+VOICE_NAME = re.compile(r"^[a-z0-9_\-]{1,64}\Z")  # \Z: "$" would let "name\n" through
 INDEX_FILE = "index.json"
 
 VoiceSource = Literal["builtin", "imported", "mix"]
@@ -160,10 +160,10 @@ def _read_voice_file(path: Path, max_bytes: int) -> dict[str, VoicePack]:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise VoiceError(f"{path}: {size} bytes, over the limit of {max_bytes} bytes")
+            raise VoiceError(f"{path.name}: {size} bytes, over the limit of {max_bytes} bytes")
         data = path.read_bytes()
     except OSError as e:
-        raise VoiceError(f"{path}: cannot be read ({e})") from e
+        raise VoiceError(f"{path.name}: cannot be read ({e.strerror or e})") from e
     return read_voice_packs(data, path.name)
 
 
@@ -201,6 +201,9 @@ class VoiceStore:
         self._cache: OrderedDict[str, Voice] = OrderedDict()
         self._cache_size = cache_size
         self._max_file_bytes = max_file_bytes
+        self.skipped: dict[str, str] = {}
+        """Files of the voices directory that could not be loaded: name -> why. They are
+        left as they are, for the user to fix or remove."""
         self.voices_dir = voices_dir.resolve() if voices_dir is not None else None
         if self.voices_dir is not None and self.voices_dir.is_dir():
             self._load_user_voices(self.voices_dir)
@@ -211,20 +214,44 @@ class VoiceStore:
         index_path = directory / INDEX_FILE
         if index_path.exists():
             try:
-                self._managed = json.loads(index_path.read_text())["voices"]
-            except (OSError, ValueError, KeyError, TypeError):
-                logger.exception("ignoring unreadable voice index %s", index_path)
-                self._managed = {}
+                managed = json.loads(index_path.read_text())["voices"]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                self._set_aside_index(index_path, e)
+            else:
+                if isinstance(managed, dict):
+                    self._managed = managed
+                else:
+                    self._set_aside_index(index_path, TypeError("'voices' is not an object"))
         for path in sorted(directory.iterdir()):
             if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):
                 continue
             try:
                 packs = _read_voice_file(path, self._max_file_bytes)
-            except VoiceError:
-                logger.exception("skipping unusable voice file %s", path)
+            except VoiceError as e:
+                logger.warning("skipping voice file %s, left as it is: %s", path, e)
+                self.skipped[path.name] = str(e)
                 continue
             for name, pack in packs.items():
                 self._add_loaded(name, pack, path)
+
+    def _set_aside_index(self, index_path: Path, error: Exception) -> None:
+        """Keep an unreadable index under another name, so that the next save (which
+        writes a new index) does not destroy what it still holds."""
+        self._managed = {}
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = index_path.with_name(f"{INDEX_FILE}.unreadable-{stamp}")
+        try:
+            index_path.replace(kept)
+        except OSError:
+            kept = index_path
+        logger.warning(
+            "voice index %s is unreadable (%s), kept as %s; the voices it described are "
+            "listed as imported files",
+            index_path,
+            error,
+            kept.name,
+        )
+        self.skipped[INDEX_FILE] = f"unreadable ({error}); kept as {kept.name}"
 
     def _add_loaded(self, name: str, pack: VoicePack, path: Path) -> None:
         if not VOICE_NAME.match(name) or name in self._builtin or name in self._aliases:

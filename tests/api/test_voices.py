@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
-from api.app import create_app
-from api.backends.fake import FakeBackend
 from api.settings import Settings
 from api.voices.formats import pt_bytes, read_voice_packs
 from api.voices.store import DEFAULT_OPENAI_VOICES
 from api.weights import ModelFiles
+from tests.appclient import running
 
 pytestmark = pytest.mark.anyio
 
@@ -26,16 +23,6 @@ OPENAI_NAMES = [
     "nova", "sage", "shimmer", "verse", "marin", "cedar",
 ]  # fmt: skip
 SHARED_VOICES = Path(__file__).resolve().parents[3] / "shared" / "voices"
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A fresh app on ``settings``: a server (re)start."""
-    app = create_app(settings, backend=FakeBackend())
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
 
 
 async def listed(client: httpx.AsyncClient) -> dict[str, dict[str, object]]:
@@ -216,3 +203,18 @@ async def test_an_upload_that_is_not_a_file_is_a_clear_400(
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "file"
     assert "nameless" not in await listed(client)
+
+
+async def test_a_corrupted_voice_file_is_listed_as_skipped_and_the_server_serves(
+    settings: Settings,
+) -> None:
+    settings.voices_dir.mkdir(parents=True)
+    (settings.voices_dir / "af_broken.pt").write_bytes(b"PK\x03\x04 cut short")
+    async with running(settings) as client:
+        body = (await client.get("/v1/audio/voices")).json()
+        assert [entry["file"] for entry in body["skipped_files"]] == ["af_broken.pt"]
+        assert "af_broken.pt" in body["skipped_files"][0]["reason"]
+        assert "af_broken" not in {voice["id"] for voice in body["voices"]}
+        response = await client.post(SPEECH, json={"input": "Still fine.", "stream": False})
+        assert response.status_code == 200
+    assert (settings.voices_dir / "af_broken.pt").read_bytes() == b"PK\x03\x04 cut short"

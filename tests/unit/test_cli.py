@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from api.weights import (
     MODEL_FILE,
     SHA256_FILE,
     TIMED_MODEL_FILE,
+    TIMED_SHA256_FILE,
     VOCAB_FILE,
     VOICES_FILE,
     ModelFiles,
@@ -186,14 +189,14 @@ def test_say_with_an_unknown_voice_exits_2_with_a_suggestion(
 # --- bake ---------------------------------------------------------------------------------
 
 
-def test_bake_writes_the_five_files(
+def test_bake_writes_the_six_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_environment: Path
 ) -> None:
     target = tmp_path / "baked"
     assert main(["bake", str(target)]) == 0
 
     assert sorted(path.name for path in target.iterdir()) == sorted(
-        [MODEL_FILE, TIMED_MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE]
+        [MODEL_FILE, TIMED_MODEL_FILE, TIMED_SHA256_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE]
     )
     expected = (target / SHA256_FILE).read_text().split()[0]
     assert sha256_of(target / MODEL_FILE) == expected
@@ -256,3 +259,72 @@ def test_say_follows_voice_tags(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["say", "[voice:zz_nobody] Hi.", "-o", str(tmp_path / "x.wav")]) == 2
     assert "zz_nobody" in capsys.readouterr().err
     assert not (tmp_path / "x.wav").exists()
+
+
+def _broken_model_dir(source: ModelFiles, target: Path, name: str, keep_bytes: int) -> Path:
+    """A copy of a model directory with ``name`` cut to its first ``keep_bytes`` bytes."""
+    target.mkdir()
+    for file in (
+        MODEL_FILE,
+        TIMED_MODEL_FILE,
+        TIMED_SHA256_FILE,
+        SHA256_FILE,
+        VOCAB_FILE,
+        VOICES_FILE,
+    ):
+        (target / file).write_bytes((source.directory / file).read_bytes())
+    with (target / name).open("r+b") as handle:
+        handle.truncate(keep_bytes)
+    return target
+
+
+@pytest.mark.parametrize("name", [VOICES_FILE, VOCAB_FILE, TIMED_MODEL_FILE])
+def test_serve_refuses_a_truncated_file_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    model_files: ModelFiles,
+    name: str,
+) -> None:
+    broken = _broken_model_dir(model_files, tmp_path / "model", name, keep_bytes=1000)
+    monkeypatch.setenv("KOKORO_MODEL_DIR", str(broken))
+    assert main(["serve", "--port", "1"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("error: ")
+    assert str(broken / name) in error
+    assert "Delete it and start again" in error
+
+
+def test_serve_as_a_process_exits_1_with_one_line_and_no_traceback(
+    tmp_path: Path, model_files: ModelFiles
+) -> None:
+    broken = _broken_model_dir(model_files, tmp_path / "model", MODEL_FILE, keep_bytes=1 << 20)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOKORO_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "1"],
+        env={**env, "KOKORO_MODEL_DIR": str(broken), "KOKORO_VOICES_DIR": str(tmp_path / "v")},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(broken / MODEL_FILE) in lines[0]
+    assert "is corrupted" in lines[0]
+    assert "Delete it and start again" in lines[0]
+
+
+def test_serve_refuses_an_openai_voice_mapped_to_nothing_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], model_files: ModelFiles
+) -> None:
+    monkeypatch.setenv("KOKORO_MODEL_DIR", str(model_files.directory))
+    monkeypatch.setenv("KOKORO_OPENAI_VOICES", '{"alloy": "af_nobody"}')
+    assert main(["serve", "--port", "1"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "KOKORO_OPENAI_VOICES" in error

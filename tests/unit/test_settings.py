@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import string
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from api.settings import Settings, user_data_dir
+from api.settings import Settings, split_list, user_data_dir
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +33,13 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.max_input_chars == 100_000
     assert settings.onnx_threads == 0
     assert settings.log_level == "info"
+    assert settings.api_keys == []
+    assert settings.cors_origins == []
+    assert not settings.public_metrics
+    assert settings.max_body_bytes == 2 * 1024 * 1024
+    assert settings.max_queued_requests == 4
+    assert settings.request_timeout_s == 0
+    assert settings.shutdown_grace_s == 25
     assert settings.model_dir == tmp_path / "xdg" / "kokoro-server" / "model"
     assert settings.voices_dir == tmp_path / "xdg" / "kokoro-server" / "voices"
 
@@ -59,6 +70,11 @@ def test_empty_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_pat
         ("KOKORO_ONNX_THREADS", "4", "onnx_threads", 4),
         ("KOKORO_LOG_LEVEL", "debug", "log_level", "debug"),
         ("kokoro_port", "9001", "port", 9001),
+        ("KOKORO_MAX_BODY_BYTES", "65536", "max_body_bytes", 65536),
+        ("KOKORO_MAX_QUEUED_REQUESTS", "0", "max_queued_requests", 0),
+        ("KOKORO_REQUEST_TIMEOUT_S", "90.5", "request_timeout_s", 90.5),
+        ("KOKORO_SHUTDOWN_GRACE_S", "60", "shutdown_grace_s", 60),
+        ("KOKORO_PUBLIC_METRICS", "true", "public_metrics", True),
     ],
 )
 def test_reads_kokoro_prefixed_environment(
@@ -99,6 +115,10 @@ def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ("KOKORO_LOG_LEVEL", "verbose"),
         ("KOKORO_DEFAULT_VOICE", "Bad Voice"),
         ("KOKORO_DEFAULT_VOICE", ""),
+        ("KOKORO_MAX_BODY_BYTES", "100"),
+        ("KOKORO_MAX_QUEUED_REQUESTS", "-1"),
+        ("KOKORO_REQUEST_TIMEOUT_S", "-1"),
+        ("KOKORO_SHUTDOWN_GRACE_S", "1.5"),
     ],
 )
 def test_out_of_bounds_environment_is_rejected(
@@ -122,3 +142,38 @@ def test_out_of_bounds_arguments_are_rejected(field: str, value: int) -> None:
 )
 def test_values_on_the_bounds_are_accepted(field: str, value: int) -> None:
     assert getattr(Settings(**{field: value}), field) == value  # type: ignore[arg-type]
+
+
+# --- list settings: comma-separated or JSON -------------------------------------------------
+
+TOKEN = st.text(alphabet=string.ascii_letters + string.digits + "-_.:/*+=", min_size=1, max_size=12)
+
+
+@given(st.lists(TOKEN, max_size=5), st.text(alphabet=" \t", max_size=2))
+def test_a_list_setting_reads_commas_or_json(items: list[str], pad: str) -> None:
+    comma_separated = ",".join(f"{pad}{item}{pad}" for item in items)
+    assert split_list(comma_separated) == items
+    assert split_list(json.dumps(items)) == items
+    assert split_list(comma_separated + ",,") == items  # blank items are dropped
+
+
+def test_api_keys_and_origins_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOKORO_API_KEYS", "first-key, second-key")
+    monkeypatch.setenv("KOKORO_CORS_ORIGINS", '["https://a.example", "https://b.example"]')
+    settings = Settings()
+    assert [key.get_secret_value() for key in settings.api_keys] == ["first-key", "second-key"]
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert "first-key" not in repr(settings)
+
+
+@pytest.mark.parametrize("value", ["", " ", ",", "[]"])
+def test_no_api_keys_means_an_open_server(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("KOKORO_API_KEYS", value)
+    assert Settings().api_keys == []
+
+
+@pytest.mark.parametrize("value", ['["has space"]', '["tab\\there"]', '["ключ"]', "[1"])
+def test_unusable_api_keys_are_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("KOKORO_API_KEYS", value)
+    with pytest.raises(ValidationError):
+        Settings()

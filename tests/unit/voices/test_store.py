@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.voices.store import (
     PACK_SHAPE,
+    VOICE_NAME,
+    ProtectedVoiceError,
     UnknownVoiceError,
     Voice,
     VoiceError,
@@ -109,6 +115,46 @@ def test_unusable_packs_are_skipped_and_logged(
     logged = caplog.text
     assert "wrong_shape.npy" in logged
     assert "garbage.npy" in logged
+    assert "Traceback" not in logged  # one line each, not a stack trace
+    assert sorted(store.skipped) == ["garbage.npy", "wrong_shape.npy"]
+    assert "(10, 256)" in store.skipped["wrong_shape.npy"]
+    # Nothing the user put there is touched.
+    assert (voices_dir / "garbage.npy").read_bytes() == b"not numpy"
+
+
+def test_a_truncated_saved_voice_is_skipped_and_the_rest_load(
+    model_files: ModelFiles, voices_dir: Path
+) -> None:
+    store = VoiceStore(model_files.voices, voices_dir)
+    store.save_mix("kept", "jf_alpha+jm_kumo")
+    store.save_mix("cut", "jf_alpha(2)+jm_kumo(1)")
+    data = (voices_dir / "cut.npy").read_bytes()
+    (voices_dir / "cut.npy").write_bytes(data[: len(data) // 2])
+
+    restarted = VoiceStore(model_files.voices, voices_dir)
+
+    assert "kept" in restarted
+    assert "cut" not in restarted
+    assert list(restarted.skipped) == ["cut.npy"]
+    assert (voices_dir / "cut.npy").stat().st_size == len(data) // 2
+
+
+@pytest.mark.parametrize("index", ["{not json", '{"voices": []}', "[]"])
+def test_an_unreadable_index_is_set_aside_not_overwritten(
+    model_files: ModelFiles, voices_dir: Path, caplog: pytest.LogCaptureFixture, index: str
+) -> None:
+    store = VoiceStore(model_files.voices, voices_dir)
+    store.save_mix("warm", "jf_alpha+jm_kumo")
+    (voices_dir / "index.json").write_text(index)
+
+    restarted = VoiceStore(model_files.voices, voices_dir)
+    restarted.save_mix("cool", "jf_nezumi")  # writes a new index
+
+    assert "warm" in restarted  # the pack still loads, as an imported file
+    kept = list(voices_dir.glob("index.json.unreadable-*"))
+    assert [path.read_text() for path in kept] == [index]
+    assert "index.json" in restarted.skipped
+    assert "unreadable" in caplog.text
 
 
 @pytest.mark.parametrize("name", ["has space", "a" * 65, "dots.in.name"])
@@ -251,3 +297,48 @@ def test_name_gender_and_language_come_from_the_id(
 ) -> None:
     voice = Voice(voice_id, _pack(), "imported")
     assert (voice.name, voice.gender, voice.language) == (name, gender, language)
+
+
+# --- voice names from users (URL paths, form fields) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_store(
+    model_files: ModelFiles, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[VoiceStore, Path]:
+    root = tmp_path_factory.mktemp("names")
+    return VoiceStore(model_files.voices, root / "voices"), root
+
+
+NAMES = (
+    st.text(max_size=70)
+    | st.text(alphabet="a-z_./\\\x00 ", max_size=12)
+    | st.sampled_from(
+        ["..", ".", "../x", "/etc/passwd", "a/../../b", "jf_alpha", "alloy", "a" * 64, "warm\n"]
+    )
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=NAMES)
+def test_any_name_is_saved_inside_the_voices_dir_or_refused(
+    shared_store: tuple[VoiceStore, Path], name: str
+) -> None:
+    store, root = shared_store
+    saved: Voice | None = None
+    with contextlib.suppress(VoiceError, ProtectedVoiceError):
+        saved = store.save_mix(name, "jf_alpha", overwrite=True)
+    if saved is None:
+        assert not VOICE_NAME.match(name) or name in {"jf_alpha", "alloy"}
+        with pytest.raises((ProtectedVoiceError, UnknownVoiceError)):
+            store.delete(name)
+    else:
+        path = root / "voices" / f"{name}.npy"
+        assert re.fullmatch(r"[a-z0-9_-]{1,64}", name)
+        assert path.is_file()
+        store.delete(name)
+        assert not path.exists()
+    # Nothing was ever written beside the voices directory.
+    assert [path.name for path in root.iterdir()] in ([], ["voices"])
