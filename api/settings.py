@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest request body, in bytes (HTTP 413 beyond); voice uploads have their own limit."""
 
-    max_queued_requests: int = Field(default=4, ge=0, le=10_000)
+    max_queued_requests: int = Field(default=2, ge=0, le=10_000)
     """Synthesis requests admitted beyond ``inference_workers``, waiting their turn; more
     get HTTP 429 with Retry-After."""
 

@@ -37,7 +37,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.cors_origins == []
     assert not settings.public_metrics
     assert settings.max_body_bytes == 2 * 1024 * 1024
-    assert settings.max_queued_requests == 4
+    assert settings.max_queued_requests == 2
     assert settings.request_timeout_s == 0
     assert settings.shutdown_grace_s == 25
     assert settings.model_dir == tmp_path / "xdg" / "kokoro-server" / "model"
