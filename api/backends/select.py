@@ -7,7 +7,8 @@
   operators built for CPUs);
 * a CUDA GPU with ``onnxruntime-gpu`` only: ``onnx`` on ``cuda``;
 * otherwise ``onnx`` on ``cpu``: on this project's 2-core machines the int8
-  graph is faster than float32 PyTorch (measured in docs/benchmarks.md).
+  graph is faster than float32 PyTorch and slows far less when the cores are
+  busy (measured in docs/benchmarks.md).
 
 What the user names explicitly is never replaced by something else: a missing
 library or device is a ``BackendUnavailableError`` that says what to install.
