@@ -4,7 +4,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 from fastapi import APIRouter, Response
@@ -20,7 +20,7 @@ from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
 from api.settings import Settings
 from api.speech import Dialogue, Speakable, SpeechJob, SpeechService
 from api.text.chunks import WHOLE
-from api.text.g2p import LanguageError, g2p_language, language_for_text, parse_language
+from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.normalize import NormalizationOptions
 from api.text.split import TagError, check_tags
 from api.voices.store import Voice
@@ -49,16 +49,12 @@ def check_input(text: str, limit: int, param: str = "input") -> list[str]:
         raise APIError(400, str(e), param=param, code=f"invalid_{e.kind}_tag") from e
 
 
-def check_language(
-    service: SpeechService, language: str | None, voices: Iterable[Voice], text: str, param: str
-) -> None:
-    """Each voice's language (or ``language``, when the request names one) must have
-    its G2P installed where the text needs it (Japanese is an extra)."""
+def check_language(service: SpeechService, job: SpeechJob, param: str) -> None:
+    """The language each of the job's voices reads in must have its G2P installed
+    where the text needs it (Japanese is an extra)."""
     try:
-        for voice in voices:
-            service.check_language(
-                language_for_text(text, language or g2p_language(voice.language))
-            )
+        for voice in (job.voice, *job.tag_voices.values()):
+            service.check_language(language_for_text(job.text, job.language_for(voice)))
     except LanguageError as e:
         raise APIError(400, str(e), param=param, code="unsupported_language") from e
 
@@ -73,6 +69,7 @@ def parse_lang_code(code: str | None) -> str | None:
 def tagged_job(
     service: SpeechService,
     text: str,
+    specs: list[str],
     voice: Voice,
     *,
     speed: float,
@@ -80,33 +77,31 @@ def tagged_job(
     normalization: NormalizationOptions | None,
     param: str,
 ) -> SpeechJob:
-    """A job for ``text`` (already length-checked), with its voice tags resolved: an
-    unknown voice in a tag is a 404 naming it, before any audio exists."""
-    specs = check_tags(text)
-    tag_voices = {spec: resolve_voice(service.voices, spec, param=param) for spec in specs}
-    check_language(
-        service, language, [voice, *tag_voices.values()], text, "lang_code" if language else param
-    )
-    return SpeechJob(
+    """A job for ``text`` (already checked by ``check_input``, which found the voice
+    ``specs`` its tags name), with those voices resolved: an unknown voice in a tag
+    is a 404 naming it, before any audio exists."""
+    job = SpeechJob(
         text=text,
         voice=voice,
         speed=speed,
         language=language,
         normalization=normalization,
-        tag_voices=tag_voices,
+        tag_voices={spec: resolve_voice(service.voices, spec, param=param) for spec in specs},
     )
+    check_language(service, job, "lang_code" if language else param)
+    return job
 
 
 def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -> SpeechJob:
     """Validate a speech request and turn it into a job, or raise the API error."""
     check_model(body.model)
-    text = body.input
-    check_input(text, settings.max_input_chars)
+    specs = check_input(body.input, settings.max_input_chars)
     voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
     language = parse_lang_code(body.lang_code)
     return tagged_job(
         service,
-        text,
+        body.input,
+        specs,
         voice,
         speed=body.speed,
         language=language,
@@ -263,12 +258,13 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
                 param=f"{param}.speaker",
                 code="unknown_speaker",
             )
-        check_input(turn.text, settings.max_input_chars, param=f"{param}.text")
+        specs = check_input(turn.text, settings.max_input_chars, param=f"{param}.text")
         voice, speed = speakers[turn.speaker]
         turns.append(
             tagged_job(
                 service,
                 turn.text,
+                specs,
                 voice,
                 speed=speed,
                 language=language,
