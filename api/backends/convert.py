@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -161,9 +160,8 @@ def _initializer_key(name: str) -> str | None:
     return None
 
 
-def onnx_state_dict(model_path: Path) -> dict[str, Array]:
+def onnx_state_dict(model: onnx.ModelProto) -> dict[str, Array]:
     """Every network parameter, dequantized, keyed like ``KokoroNetwork.state_dict()``."""
-    model = onnx.load(str(model_path))
     graph = _Graph.of(model)
     state: dict[str, Array] = {}
     for node in model.graph.node:
@@ -240,12 +238,15 @@ def _log_spectrum(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 
 
 def graph_stages(
-    model_path: Path, tokens: npt.NDArray[np.int64], style: Array
+    model: onnx.ModelProto, tokens: npt.NDArray[np.int64], style: Array
 ) -> dict[str, npt.NDArray[np.generic]]:
-    """The graph's stage tensors for padded ``tokens`` (1, T) and ``style`` (1, 256)."""
+    """The graph's stage tensors for padded ``tokens`` (1, T) and ``style`` (1, 256).
+
+    Adds the stage tensors to ``model``'s outputs (in place: the model is 92 MB,
+    and its extra outputs change none of its weights).
+    """
     import onnxruntime as ort  # noqa: PLC0415 - only for the check
 
-    model = onnx.load(str(model_path))
     present = {o.name for o in model.graph.output}
     for name in STAGE_TENSORS.values():
         if name not in present:
@@ -261,7 +262,7 @@ def graph_stages(
 
 
 def verify(
-    network: KokoroNetwork, model_path: Path, tokens: npt.NDArray[np.int64], style: Array
+    network: KokoroNetwork, model: onnx.ModelProto, tokens: npt.NDArray[np.int64], style: Array
 ) -> list[StageCheck]:
     """Run the graph and ``network`` on the same input and compare every stage.
 
@@ -275,7 +276,7 @@ def verify(
 
     from api.backends.onnx import ONNX_OUTPUT_GAIN  # noqa: PLC0415
 
-    ref = graph_stages(model_path, tokens, style)
+    ref = graph_stages(model, tokens, style)
     frames = np.asarray(ref["durations"]).reshape(-1)
     with torch.inference_mode():
         out = network.stages(
@@ -354,7 +355,8 @@ def convert_weights(files: ModelFiles) -> list[StageCheck]:
     # Half precision on disk: rounding to fp16 moves a weight by at most 0.05%,
     # a small fraction of the 8-bit quantization step the weights already went
     # through, and halves the file (about 160 MB). The check runs on what is saved.
-    state = {k: torch.from_numpy(v).half() for k, v in onnx_state_dict(files.model).items()}
+    graph = onnx.load(str(files.model))
+    state = {k: torch.from_numpy(v).half() for k, v in onnx_state_dict(graph).items()}
     network = KokoroNetwork()
     try:
         network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
@@ -366,7 +368,7 @@ def convert_weights(files: ModelFiles) -> list[StageCheck]:
         pack = voices[sorted(voices.files)[0]]
     style = np.asarray(pack[len(ids) - 1], dtype=np.float32).reshape(1, 256)
     tokens = np.array([[0, *ids, 0]], dtype=np.int64)
-    checks = verify(network, files.model, tokens, style)
+    checks = verify(network, graph, tokens, style)
     if not all(check.ok for check in checks):
         report = "; ".join(str(check) for check in checks if not check.ok)
         raise ConversionError(f"the converted weights do not match {files.model.name}: {report}")
