@@ -90,9 +90,13 @@ class Dialogue:
 Speakable = SpeechJob | Dialogue
 
 
-def _with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
-    """Each item and whether it is the last, looking one item ahead."""
+def _with_last(items: Iterable[T], *, look_ahead: bool = True) -> Iterator[tuple[T, bool]]:
+    """Each item and whether it is the last. Knowing that means reading one item
+    ahead; with ``look_ahead`` False nothing is read early and no item is marked last."""
     iterator = iter(items)
+    if not look_ahead:
+        yield from ((item, False) for item in iterator)
+        return
     try:
         current = next(iterator)
     except StopIteration:
@@ -206,12 +210,7 @@ class SpeechService:
     def _synthesize_job(
         self, job: SpeechJob, schedule: ChunkSchedule, end_pause: float | None = None
     ) -> Generator[Audio, None, None]:
-        pieces: Iterable[tuple[Utterance | Pause, bool]] = (
-            ((piece, False) for piece in job.pieces())
-            if end_pause is None
-            else _with_last(job.pieces())
-        )
-        for piece, last in pieces:
+        for piece, last in _with_last(job.pieces(), look_ahead=end_pause is not None):
             if isinstance(piece, Pause):
                 extra = end_pause if last and end_pause is not None else 0.0
                 yield silence(piece.seconds + extra)
@@ -232,10 +231,7 @@ class SpeechService:
     ) -> Generator[Audio, None, None]:
         """Synthesize and shape each chunk; ``end_pause`` replaces the last chunk's
         punctuation pause (it costs a look one chunk ahead, so only when given)."""
-        marked: Iterable[tuple[str, bool]] = (
-            ((phonemes, False) for phonemes in chunks) if end_pause is None else _with_last(chunks)
-        )
-        for phonemes, last in marked:
+        for phonemes, last in _with_last(chunks, look_ahead=end_pause is not None):
             tokens = self.vocabulary.encode(phonemes)
             audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)
             pause = end_pause if last and end_pause is not None else pause_after(phonemes) / speed
