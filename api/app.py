@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__
 from api.backends.base import Backend
-from api.backends.select import BackendOptions, load_backend
+from api.backends.select import load_backend
 from api.bodylimit import BodyLimitMiddleware
 from api.deps import RequireAPIKey
 from api.errors import document_errors, install_error_handlers
@@ -44,15 +44,6 @@ def open_voice_store(settings: Settings, builtin: Path) -> VoiceStore:
     )
 
 
-def backend_options(settings: Settings) -> BackendOptions:
-    return BackendOptions(
-        backend=settings.backend,
-        device=settings.device,
-        threads=settings.onnx_threads,
-        torch_weights=settings.torch_weights,
-    )
-
-
 def load_service(settings: Settings, backend: Backend | None = None) -> tuple[SpeechService, str]:
     """Prepare the model directory, load the backend and voices, and warm up.
 
@@ -61,7 +52,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
     started = time.perf_counter()
     files = ensure_model_dir(settings.model_dir)
     if backend is None:
-        backend = load_backend(files, backend_options(settings))
+        backend = load_backend(files, settings)
     voices = open_voice_store(settings, files.voices)
     check_openai_voices(voices)
     service = SpeechService(

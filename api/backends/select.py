@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from api.backends.base import Backend, BackendUnavailableError
+from api.settings import Settings
 from api.weights import ModelFiles
 
 logger = logging.getLogger(__name__)
@@ -142,22 +143,12 @@ def cpu_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     return cores
 
 
-@dataclass(frozen=True)
-class BackendOptions:
-    """The settings a backend is built from."""
-
-    backend: BackendName = "auto"
-    device: DeviceName = "auto"
-    threads: int = 0
-    torch_weights: Path | None = None
-
-
 def load_backend(
-    files: ModelFiles, options: BackendOptions, probe: Callable[[], Probe] = Probe.detect
+    files: ModelFiles, settings: Settings, probe: Callable[[], Probe] = Probe.detect
 ) -> Backend:
     """Choose, then load the backend (converting weights for PyTorch on first use)."""
-    choice = choose(options.backend, options.device, probe())
-    threads = options.threads or cpu_cores()
+    choice = choose(settings.backend, settings.device, probe())
+    threads = settings.onnx_threads or cpu_cores()
     logger.info("backend %s on %s (%s)", choice.backend, choice.device, choice.reason)
     if choice.backend == "onnx":
         from api.backends.onnx import OnnxBackend  # noqa: PLC0415 - loads onnxruntime
@@ -170,13 +161,13 @@ def load_backend(
             # ONNX Runtime lists its CUDA provider whenever onnxruntime-gpu is
             # installed; only starting it proves the GPU usable. What auto chose
             # may fall back to the CPU, what the user named may not.
-            if choice.device == "cpu" or options.device == "cuda":
+            if choice.device == "cpu" or settings.device == "cuda":
                 raise
             logger.warning("CUDA could not start for ONNX Runtime; using the CPU", exc_info=True)
             return OnnxBackend(files.model, threads=threads, timed_model=files.timed_model)
     from api.backends.pytorch import TorchBackend  # noqa: PLC0415 - loads torch
 
-    return TorchBackend(torch_weights(files, options.torch_weights), choice.device, threads)
+    return TorchBackend(torch_weights(files, settings.torch_weights), choice.device, threads)
 
 
 def torch_weights(files: ModelFiles, official: Path | None) -> Path:

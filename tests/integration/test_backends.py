@@ -18,7 +18,6 @@ from api.app import load_service
 from api.backends.base import BackendUnavailableError, supports_timing
 from api.backends.select import (
     TORCH_INSTALL,
-    BackendOptions,
     Probe,
     load_backend,
     nvidia_device_present,
@@ -154,11 +153,11 @@ def _claims_onnx_cuda() -> Probe:
 
 @pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider'")
 def test_auto_falls_back_to_the_cpu_when_cuda_cannot_start(model_files: ModelFiles) -> None:
-    backend = load_backend(model_files, BackendOptions(), probe=_claims_onnx_cuda)
+    backend = load_backend(model_files, Settings(), probe=_claims_onnx_cuda)
     assert (backend.name, backend.device) == ("onnx", "cpu")
 
 
 @pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider'")
 def test_an_explicit_cuda_that_cannot_start_is_an_error(model_files: ModelFiles) -> None:
     with pytest.raises(BackendUnavailableError, match="CUDAExecutionProvider"):
-        load_backend(model_files, BackendOptions(device="cuda"), probe=_claims_onnx_cuda)
+        load_backend(model_files, Settings(device="cuda"), probe=_claims_onnx_cuda)
