@@ -33,6 +33,11 @@ PROVIDERS = {
 """Execution providers per device, best first."""
 
 
+def _at_trained_level(audio: npt.ArrayLike) -> Audio:
+    """The graph's audio output, flattened and scaled by ``ONNX_OUTPUT_GAIN``."""
+    return np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(ONNX_OUTPUT_GAIN)
+
+
 class TimingUnavailableError(RuntimeError):
     """The loaded model has no ``durations`` output."""
 
@@ -124,7 +129,7 @@ class OnnxBackend:
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
     ) -> Audio:
         (audio,) = self._session.run(["audio"], self._feeds(tokens, style, speed))
-        return np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(ONNX_OUTPUT_GAIN)
+        return _at_trained_level(audio)
 
     def synthesize_timed(
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
@@ -138,5 +143,5 @@ class OnnxBackend:
         audio, frames = self._session.run(
             ["audio", DURATIONS_OUTPUT], self._feeds(tokens, style, speed)
         )
-        samples = np.asarray(audio, dtype=np.float32).reshape(-1) * np.float32(ONNX_OUTPUT_GAIN)
+        samples = _at_trained_level(audio)
         return samples, token_samples(frames, samples.size)
