@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -24,7 +23,7 @@ from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
-from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore, check_openai_voices
+from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore, check_voice_settings
 from api.webui import mount_web_ui
 from api.weights import ensure_model_dir
 
@@ -33,10 +32,9 @@ logger = logging.getLogger(__name__)
 _WARM_UP_TEXT = "Ready."
 
 
-def open_voice_store(settings: Settings, builtin: Path) -> VoiceStore:
-    """The voice store the settings describe, over the built-in packs at ``builtin``."""
+def open_voice_store(settings: Settings) -> VoiceStore:
+    """The voice store the settings describe: the shipped voices and the user's."""
     return VoiceStore(
-        builtin,
         settings.voices_dir,
         openai_voices={**DEFAULT_OPENAI_VOICES, **settings.openai_voices},
         cache_size=settings.voice_cache_size,
@@ -53,8 +51,8 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
     files = ensure_model_dir(settings.model_dir)
     if backend is None:
         backend = load_backend(files, settings)
-    voices = open_voice_store(settings, files.voices)
-    check_openai_voices(voices)
+    voices = open_voice_store(settings)
+    check_voice_settings(voices, settings.default_voice)
     service = SpeechService(
         backend,
         voices,
@@ -65,8 +63,9 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
     )
     # The first inference and the first espeak call pay one-off set-up costs;
     # pay them now, not in the first user's request.
+    warm_up_voice = service.voices.resolve(settings.default_voice)
     for tokens in service.token_chunks(_WARM_UP_TEXT, "en-us"):
-        backend.synthesize(tokens, service.voices.all()[0].style_for(len(tokens)), 1.0)
+        backend.synthesize(tokens, warm_up_voice.style_for(len(tokens)), 1.0)
     logger.info(
         "ready: backend=%s device=%s voices=%d in %.2f s",
         backend.name,

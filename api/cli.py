@@ -57,7 +57,7 @@ def run_server(app: ASGIApp, settings: Settings) -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app, open_voice_store  # noqa: PLC0415
     from api.backends.select import Probe, choose  # noqa: PLC0415
-    from api.voices.store import check_openai_voices  # noqa: PLC0415
+    from api.voices.store import check_voice_settings  # noqa: PLC0415
     from api.weights import ensure_model_dir  # noqa: PLC0415
 
     overrides = {key: value for key in ("host", "port") if (value := getattr(args, key))}
@@ -65,8 +65,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # Fail before the server starts, with a one-line message, if the model
     # files are missing or corrupted, an OpenAI voice maps to nothing, or the
     # backend cannot run here (main() prints these errors).
-    files = ensure_model_dir(settings.model_dir)
-    check_openai_voices(open_voice_store(settings, files.voices))
+    ensure_model_dir(settings.model_dir)
+    check_voice_settings(open_voice_store(settings), settings.default_voice)
     choose(settings.backend, settings.device, Probe.detect())
     run_server(create_app(settings), settings)
     return 0
@@ -114,9 +114,8 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
 
 def _open_store(settings: Settings) -> VoiceStore:
     from api.app import open_voice_store  # noqa: PLC0415
-    from api.weights import ensure_model_dir  # noqa: PLC0415
 
-    return open_voice_store(settings, ensure_model_dir(settings.model_dir).voices)
+    return open_voice_store(settings)
 
 
 def _voices_list(_: argparse.Namespace, settings: Settings) -> int:
@@ -244,12 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _configure_logging(settings.log_level)
     from api.backends.base import BackendUnavailableError  # noqa: PLC0415
+    from api.voices.official import OfficialVoicesError  # noqa: PLC0415
     from api.voices.store import VoiceError  # noqa: PLC0415
     from api.weights import ModelFilesError  # noqa: PLC0415
 
     try:
         code: int = args.run(args, settings)
-    except (ModelFilesError, BackendUnavailableError, VoiceError) as e:
+    except (ModelFilesError, OfficialVoicesError, BackendUnavailableError, VoiceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return code

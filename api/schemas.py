@@ -128,6 +128,13 @@ class VoiceInfo(BaseModel):
     """builtin, imported or mix."""
     spec: str | None = None
     """For a mix: the blend it was made from."""
+    quality: str | None = None
+    """For an official voice: its publisher's overall grade (A best, F worst)."""
+    target_quality: str | None = None
+    """For an official voice: its publisher's grade for the training data."""
+    requires: str | None = None
+    """What must be installed before this voice can read text in its own language
+    (the Japanese reader is optional); absent when nothing is missing."""
 
 
 class SkippedVoiceFile(BaseModel):

@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     voices_dir: Path = Field(default_factory=lambda: user_data_dir() / "voices")
     """Directory of user voice packs (``.npy``, one (510, 1, 256) float32 array per file)."""
 
-    default_voice: str = Field(default="jf_alpha", pattern=r"^[a-z0-9_\-]+$")
-    """Voice used when a request names none (the CLI's ``say`` default too)."""
+    default_voice: str = Field(
+        default="af_heart", max_length=1000, pattern=r"^[a-z0-9_\-+()., ]+$"
+    )
+    """Voice used when a request names none (the CLI's ``say`` default too): a voice, an
+    OpenAI name or a blend, checked at start."""
 
     openai_voices: dict[str, str] = Field(default_factory=dict)
     """OpenAI voice name -> voice or blend, as JSON (e.g. ``{"alloy": "af_heart"}``);

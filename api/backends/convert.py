@@ -351,6 +351,7 @@ def convert_weights(files: ModelFiles) -> list[StageCheck]:
     from api.backends.network import KokoroNetwork  # noqa: PLC0415
     from api.fileio import atomic_write  # noqa: PLC0415
     from api.text.chunks import Vocabulary  # noqa: PLC0415
+    from api.voices.official import official_voices  # noqa: PLC0415
 
     # Half precision on disk: rounding to fp16 moves a weight by at most 0.05%,
     # a small fraction of the 8-bit quantization step the weights already went
@@ -364,8 +365,7 @@ def convert_weights(files: ModelFiles) -> list[StageCheck]:
         raise ConversionError(f"{files.model} does not fit the network: {e}") from e
     network.eval()
     ids = Vocabulary.load(files.vocab).encode(CHECK_PHONEMES)
-    with np.load(files.voices) as voices:
-        pack = voices[sorted(voices.files)[0]]
+    pack = official_voices()["jf_alpha"].open()
     style = np.asarray(pack[len(ids) - 1], dtype=np.float32).reshape(1, 256)
     tokens = np.array([[0, *ids, 0]], dtype=np.int64)
     checks = verify(network, graph, tokens, style)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.schemas import ErrorBody, SkippedVoiceFile, VoiceInfo, VoiceList
+from api.text.g2p import missing_reader
 from api.voices.formats import pt_bytes
 from api.voices.mixer import VoiceSpecError
 from api.voices.store import (
@@ -45,6 +46,9 @@ def voice_info(voice: Voice) -> VoiceInfo:
         gender=voice.gender,
         source=voice.source,
         spec=voice.spec,
+        quality=voice.official.overall_grade if voice.official else None,
+        target_quality=voice.official.target_quality if voice.official else None,
+        requires=missing_reader(voice.language),
     )
 
 

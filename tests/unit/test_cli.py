@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import wave
@@ -17,13 +18,13 @@ from api.backends.fake import FakeBackend
 from api.cli import build_parser, main
 from api.settings import Settings
 from api.speech import SpeechService
+from api.voices.official import OFFICIAL_DIR
 from api.weights import (
     MODEL_FILE,
     SHA256_FILE,
     TIMED_MODEL_FILE,
     TIMED_SHA256_FILE,
     VOCAB_FILE,
-    VOICES_FILE,
     ModelFiles,
     sha256_of,
 )
@@ -189,14 +190,14 @@ def test_say_with_an_unknown_voice_exits_2_with_a_suggestion(
 # --- bake ---------------------------------------------------------------------------------
 
 
-def test_bake_writes_the_six_files(
+def test_bake_writes_the_five_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_environment: Path
 ) -> None:
     target = tmp_path / "baked"
     assert main(["bake", str(target)]) == 0
 
     assert sorted(path.name for path in target.iterdir()) == sorted(
-        [MODEL_FILE, TIMED_MODEL_FILE, TIMED_SHA256_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE]
+        [MODEL_FILE, TIMED_MODEL_FILE, TIMED_SHA256_FILE, SHA256_FILE, VOCAB_FILE]
     )
     expected = (target / SHA256_FILE).read_text().split()[0]
     assert sha256_of(target / MODEL_FILE) == expected
@@ -239,7 +240,7 @@ def test_serve_refuses_a_corrupted_model_with_a_message(
 ) -> None:
     broken = tmp_path / "model"
     broken.mkdir()
-    for name in (MODEL_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE):
+    for name in (MODEL_FILE, SHA256_FILE, VOCAB_FILE):
         (broken / name).write_bytes((model_files.directory / name).read_bytes())
     with (broken / MODEL_FILE).open("r+b") as handle:
         handle.truncate(1000)
@@ -270,7 +271,6 @@ def _broken_model_dir(source: ModelFiles, target: Path, name: str, keep_bytes: i
         TIMED_SHA256_FILE,
         SHA256_FILE,
         VOCAB_FILE,
-        VOICES_FILE,
     ):
         (target / file).write_bytes((source.directory / file).read_bytes())
     with (target / name).open("r+b") as handle:
@@ -278,7 +278,7 @@ def _broken_model_dir(source: ModelFiles, target: Path, name: str, keep_bytes: i
     return target
 
 
-@pytest.mark.parametrize("name", [VOICES_FILE, VOCAB_FILE, TIMED_MODEL_FILE])
+@pytest.mark.parametrize("name", [VOCAB_FILE, TIMED_MODEL_FILE])
 def test_serve_refuses_a_truncated_file_with_one_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -294,6 +294,24 @@ def test_serve_refuses_a_truncated_file_with_one_line(
     assert error.startswith("error: ")
     assert str(broken / name) in error
     assert "Delete it and start again" in error
+
+
+def test_serve_refuses_a_damaged_official_voice_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    model_files: ModelFiles,
+) -> None:
+    copied = tmp_path / "official"
+    shutil.copytree(OFFICIAL_DIR, copied)
+    with (copied / "af_heart.bin").open("r+b") as handle:
+        handle.truncate(1000)
+    monkeypatch.setattr("api.voices.official.OFFICIAL_DIR", copied)
+    monkeypatch.setenv("KOKORO_MODEL_DIR", str(model_files.directory))
+    assert main(["serve", "--port", "1"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith(f"error: {copied / 'af_heart.bin'} is damaged")
 
 
 def test_serve_as_a_process_exits_1_with_one_line_and_no_traceback(

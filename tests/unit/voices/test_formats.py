@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.voices.formats import SUPPORTED_SUFFIXES, pt_bytes, read_voice_packs
+from api.voices.official import official_voices
 from api.voices.packs import PACK_SHAPE, VoiceError, VoicePack
-from api.weights import ModelFiles
 
 SHARED_VOICES = Path(__file__).parents[4] / "shared" / "voices"
 NUMEL = PACK_SHAPE[0] * PACK_SHAPE[1] * PACK_SHAPE[2]
@@ -191,12 +191,14 @@ def test_official_packs_are_distinct(official_packs: dict[str, VoicePack]) -> No
     assert len(fingerprints) == len(official_packs)
 
 
-def test_official_jf_alpha_equals_the_builtin_pack_exactly(
-    official_packs: dict[str, VoicePack], model_files: ModelFiles
+def test_official_packs_read_from_pt_equal_the_builtin_ones_exactly(
+    official_packs: dict[str, VoicePack],
 ) -> None:
-    with np.load(model_files.voices) as builtin:
-        expected = builtin["jf_alpha"]
-    np.testing.assert_array_equal(official_packs["jf_alpha"], expected)
+    builtin = official_voices()
+    compared = [name for name in official_packs if name in builtin]
+    assert len(compared) == 54
+    for name in compared:
+        np.testing.assert_array_equal(official_packs[name], builtin[name].open())
 
 
 # --- pt_bytes ---------------------------------------------------------------------------------
@@ -375,12 +377,14 @@ def test_archive_round_trip(suffix: str, compressed: bool) -> None:
         np.testing.assert_array_equal(packs[name], array)
 
 
-def test_builtin_voices_npz_reads(model_files: ModelFiles) -> None:
-    packs = read_voice_packs(model_files.voices.read_bytes(), model_files.voices.name)
-    with np.load(model_files.voices) as builtin:
-        assert sorted(packs) == sorted(builtin.files)
-        for name in builtin.files:
-            np.testing.assert_array_equal(packs[name], builtin[name])
+def test_an_npz_of_builtin_voices_reads() -> None:
+    builtin = {name: official_voices()[name].open() for name in ("af_heart", "jm_kumo")}
+    buffer = io.BytesIO()
+    np.savez(buffer, **builtin)
+    packs = read_voice_packs(buffer.getvalue(), "voices.npz")
+    assert sorted(packs) == sorted(builtin)
+    for name, pack in builtin.items():
+        np.testing.assert_array_equal(packs[name], pack)
 
 
 # --- refusing bad input -----------------------------------------------------------------------

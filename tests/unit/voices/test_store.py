@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.voices.official import official_voices
 from api.voices.store import (
     PACK_SHAPE,
     VOICE_NAME,
@@ -26,7 +27,7 @@ from api.voices.store import (
 )
 from api.weights import ModelFiles
 
-BUILTIN_VOICES = ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
+BUILTIN_VOICES = sorted(official_voices())
 
 
 def _pack(fill: float = 0.5) -> VoicePack:
@@ -49,8 +50,8 @@ def voices_dir(tmp_path: Path) -> Path:
 # --- the store ----------------------------------------------------------------------------
 
 
-def test_loads_the_five_builtin_voices(model_files: ModelFiles) -> None:
-    store = VoiceStore(model_files.voices)
+def test_loads_the_official_builtin_voices(model_files: ModelFiles) -> None:
+    store = VoiceStore()
     assert store.ids() == BUILTIN_VOICES
     assert {voice.source for voice in store.all()} == {"builtin"}
     assert all(voice.pack.shape == PACK_SHAPE for voice in store.all())
@@ -58,7 +59,7 @@ def test_loads_the_five_builtin_voices(model_files: ModelFiles) -> None:
 
 
 def test_builtin_voices_are_distinct(model_files: ModelFiles) -> None:
-    packs = [voice.pack for voice in VoiceStore(model_files.voices).all()]
+    packs = [voice.pack for voice in VoiceStore().all()]
     assert not any(np.array_equal(packs[0], other) for other in packs[1:])
 
 
@@ -68,7 +69,7 @@ def test_npy_packs_in_the_voices_dir_are_imported(
     np.save(voices_dir / "my_voice.npy", _pack(0.25))
     np.save(voices_dir / "flat.npy", _pack(0.75).reshape(510, 256))
 
-    store = VoiceStore(model_files.voices, voices_dir)
+    store = VoiceStore(voices_dir)
 
     assert store.ids() == sorted([*BUILTIN_VOICES, "my_voice", "flat"])
     assert store.get("my_voice").source == "imported"
@@ -78,7 +79,7 @@ def test_npy_packs_in_the_voices_dir_are_imported(
 
 
 def test_a_missing_voices_dir_is_fine(model_files: ModelFiles, tmp_path: Path) -> None:
-    assert VoiceStore(model_files.voices, tmp_path / "absent").ids() == BUILTIN_VOICES
+    assert VoiceStore(tmp_path / "absent").ids() == BUILTIN_VOICES
 
 
 def test_every_voice_file_format_is_read_and_other_files_ignored(
@@ -89,14 +90,14 @@ def test_every_voice_file_format_is_read_and_other_files_ignored(
     (voices_dir / "several.bin.npz").rename(voices_dir / "several.bin")
     (voices_dir / "notes.txt").write_text("hi")
     (voices_dir / "index.json").write_text('{"voices": {}}')
-    store = VoiceStore(model_files.voices, voices_dir)
+    store = VoiceStore(voices_dir)
     assert store.ids() == sorted([*BUILTIN_VOICES, "single", "xf_one", "xm_two"])
     assert {store.get(n).source for n in ("single", "xf_one", "xm_two")} == {"imported"}
 
 
 def test_file_names_are_lowercased(model_files: ModelFiles, voices_dir: Path) -> None:
     np.save(voices_dir / "AF_Mine.npy", _pack())
-    assert "af_mine" in VoiceStore(model_files.voices, voices_dir)
+    assert "af_mine" in VoiceStore(voices_dir)
 
 
 def test_unusable_packs_are_skipped_and_logged(
@@ -107,7 +108,7 @@ def test_unusable_packs_are_skipped_and_logged(
     (voices_dir / "garbage.npy").write_bytes(b"not numpy")
 
     with caplog.at_level(logging.WARNING, logger="api.voices.store"):
-        store = VoiceStore(model_files.voices, voices_dir)
+        store = VoiceStore(voices_dir)
 
     assert "good" in store
     assert "wrong_shape" not in store
@@ -125,13 +126,13 @@ def test_unusable_packs_are_skipped_and_logged(
 def test_a_truncated_saved_voice_is_skipped_and_the_rest_load(
     model_files: ModelFiles, voices_dir: Path
 ) -> None:
-    store = VoiceStore(model_files.voices, voices_dir)
+    store = VoiceStore(voices_dir)
     store.save_mix("kept", "jf_alpha+jm_kumo")
     store.save_mix("cut", "jf_alpha(2)+jm_kumo(1)")
     data = (voices_dir / "cut.npy").read_bytes()
     (voices_dir / "cut.npy").write_bytes(data[: len(data) // 2])
 
-    restarted = VoiceStore(model_files.voices, voices_dir)
+    restarted = VoiceStore(voices_dir)
 
     assert "kept" in restarted
     assert "cut" not in restarted
@@ -143,11 +144,11 @@ def test_a_truncated_saved_voice_is_skipped_and_the_rest_load(
 def test_an_unreadable_index_is_set_aside_not_overwritten(
     model_files: ModelFiles, voices_dir: Path, caplog: pytest.LogCaptureFixture, index: str
 ) -> None:
-    store = VoiceStore(model_files.voices, voices_dir)
+    store = VoiceStore(voices_dir)
     store.save_mix("warm", "jf_alpha+jm_kumo")
     (voices_dir / "index.json").write_text(index)
 
-    restarted = VoiceStore(model_files.voices, voices_dir)
+    restarted = VoiceStore(voices_dir)
     restarted.save_mix("cool", "jf_nezumi")  # writes a new index
 
     assert "warm" in restarted  # the pack still loads, as an imported file
@@ -162,32 +163,33 @@ def test_invalid_voice_file_names_are_skipped(
     model_files: ModelFiles, voices_dir: Path, name: str
 ) -> None:
     np.save(voices_dir / f"{name}.npy", _pack())
-    assert VoiceStore(model_files.voices, voices_dir).ids() == BUILTIN_VOICES
+    assert VoiceStore(voices_dir).ids() == BUILTIN_VOICES
 
 
 def test_a_user_pack_cannot_replace_a_builtin_voice(
     model_files: ModelFiles, voices_dir: Path
 ) -> None:
     np.save(voices_dir / "jf_alpha.npy", _pack(9.0))
-    voice = VoiceStore(model_files.voices, voices_dir).get("jf_alpha")
+    voice = VoiceStore(voices_dir).get("jf_alpha")
     assert voice.source == "builtin"
     assert not np.all(voice.pack == 9.0)
 
 
 def test_contains(model_files: ModelFiles) -> None:
-    store = VoiceStore(model_files.voices)
+    store = VoiceStore()
     assert "jm_kumo" in store
-    assert "af_bella" not in store
+    assert "af_bella" in store
+    assert "zz_nobody" not in store
     assert 42 not in store
 
 
 def test_get_strips_whitespace(model_files: ModelFiles) -> None:
-    assert VoiceStore(model_files.voices).get("  jf_nezumi\n").id == "jf_nezumi"
+    assert VoiceStore().get("  jf_nezumi\n").id == "jf_nezumi"
 
 
 def test_unknown_voice_suggests_close_matches(model_files: ModelFiles) -> None:
     with pytest.raises(UnknownVoiceError) as error:
-        VoiceStore(model_files.voices).get("jf_alpah")
+        VoiceStore().get("jf_alpah")
     assert error.value.name == "jf_alpah"
     assert error.value.suggestions[0] == "jf_alpha"
     assert len(error.value.suggestions) <= 3
@@ -196,27 +198,13 @@ def test_unknown_voice_suggests_close_matches(model_files: ModelFiles) -> None:
 
 def test_unknown_voice_without_close_match_has_no_suggestion(model_files: ModelFiles) -> None:
     with pytest.raises(UnknownVoiceError) as error:
-        VoiceStore(model_files.voices).get("zzzzzzzzzzzz")
+        VoiceStore().get("zzzzzzzzzzzz")
     assert error.value.suggestions == []
     assert str(error.value) == "Voice 'zzzzzzzzzzzz' not found"
 
 
 def test_unknown_voice_error_is_a_lookup_error() -> None:
     assert issubclass(UnknownVoiceError, LookupError)
-
-
-def test_a_broken_builtin_archive_is_a_voice_error(tmp_path: Path) -> None:
-    archive = tmp_path / "voices.npz"
-    archive.write_bytes(b"PK not really a zip")
-    with pytest.raises(VoiceError, match=str(archive)):
-        VoiceStore(archive)
-
-
-def test_a_bad_pack_inside_the_builtin_archive_names_it(tmp_path: Path) -> None:
-    archive = tmp_path / "voices.npz"
-    np.savez(archive, good=_pack(), bad=np.zeros((3, 3), dtype=np.float32))
-    with pytest.raises(VoiceError, match=r"voices\.npz:bad"):
-        VoiceStore(archive)
 
 
 # --- validate_pack ------------------------------------------------------------------------
@@ -307,7 +295,7 @@ def shared_store(
     model_files: ModelFiles, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[VoiceStore, Path]:
     root = tmp_path_factory.mktemp("names")
-    return VoiceStore(model_files.voices, root / "voices"), root
+    return VoiceStore(root / "voices"), root
 
 
 NAMES = (
