@@ -445,7 +445,7 @@ export class DialogueEditor {
       value: speaker.voice,
       spellcheck: "false",
       autocomplete: "off",
-      placeholder: "jf_alpha(2)+jm_kumo(1)",
+      placeholder: "af_heart(2)+am_michael(1)",
       oninput: keep("voice"),
     });
     const name = el("input", {

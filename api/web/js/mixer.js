@@ -1,5 +1,5 @@
 // The mixer: rows of (voice, weight) that write a blend spec such as
-// "jf_alpha(60)+jm_kumo(40)", which the server accepts anywhere a voice goes.
+// "af_heart(60)+am_michael(40)", which the server accepts anywhere a voice goes.
 
 import { el } from "./dom.js";
 import { voiceOptionGroups } from "./voices.js";

@@ -51,6 +51,8 @@ export function voiceDetails(voice) {
   const parts = [languageName(voice.language)];
   if (voice.gender) parts.push(voice.gender);
   parts.push(SOURCE_NAMES[voice.source] ?? voice.source);
+  // The publisher's overall grade of an official voice (A best, F worst).
+  if (voice.quality) parts.push(`grade ${voice.quality}`);
   return parts.join(" · ");
 }
 
@@ -90,6 +92,8 @@ export function renderVoiceList(fieldset, voices, selected, onSelect) {
       el("code", { class: "voice-id" }, voice.id),
       el("span", { class: "voice-meta" }, voiceDetails(voice)),
       voice.spec ? el("code", { class: "voice-spec" }, voice.spec) : null,
+      // What the server lacks to read this voice's own language (the Japanese reader).
+      voice.requires ? el("span", { class: "voice-requires" }, voice.requires) : null,
     );
     return el("div", { class: "voice", "data-source": voice.source }, input, label);
   });
