@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="onnx,torch")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--voice", default="jf_alpha")
+    parser.add_argument("--voice", default="af_heart")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model-dir", type=Path, default=None)
     args = parser.parse_args()

@@ -105,7 +105,7 @@ async def main() -> None:
     parser.add_argument("--formats", nargs="+", default=FORMATS, choices=FORMATS)
     parser.add_argument("--clients", nargs="+", type=int, default=[1, 2, 4])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--voice", default="jf_alpha")
+    parser.add_argument("--voice", default="af_heart")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument(
         "--server-pid", type=int, help="server process id: adds its CPU use and peak RSS"

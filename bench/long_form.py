@@ -42,7 +42,7 @@ def memory_mib(pid: int) -> tuple[float, float]:
 async def stream(
     url: str, text: str, pid: int | None = None, milestones: tuple[float, ...] = ()
 ) -> tuple[float, float, int]:
-    body = {"input": text, "voice": "jf_alpha", "response_format": "pcm", "stream": True}
+    body = {"input": text, "voice": "af_heart", "response_format": "pcm", "stream": True}
     started = time.perf_counter()
     first = None
     size = 0

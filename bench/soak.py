@@ -65,7 +65,7 @@ def plan(rng: random.Random, hang_up: float) -> Plan:
     body: dict[str, object] = {
         "model": "tts-1",
         "input": rng.choice(TEXTS),
-        "voice": rng.choice(["jf_alpha", "jm_kumo", "alloy"]),
+        "voice": rng.choice(["af_heart", "am_michael", "alloy"]),
         "response_format": rng.choice(FORMATS),
     }
     roll = rng.random()

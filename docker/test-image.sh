@@ -26,7 +26,7 @@ readonly START_LIMIT_S=${KOKORO_TEST_START_LIMIT_S:-15}
 # docs/docker.md); the limit catches dev dependencies or a second copy of the
 # model creeping in.
 readonly MAX_ADDED_MB=${KOKORO_TEST_MAX_ADDED_MB:-1000}
-readonly MIX_SPEC='jf_alpha(2)+jm_kumo(1)'
+readonly MIX_SPEC='af_heart(2)+am_michael(1)'
 readonly MIX_NAME=ci_mix
 
 work=$(mktemp -d)
@@ -173,7 +173,7 @@ check_inside() {
     ok "model directory read-only to the server; no dev tools, no model part packages"
 
     request_inside "$id" POST /v1/audio/speech \
-        "$(speech_body jf_alpha mp3 'The model is inside the image, so nothing is downloaded.')" \
+        "$(speech_body af_heart mp3 'The model is inside the image, so nothing is downloaded.')" \
         >"$work/english.mp3" || fail "speech request (mp3)"
     check_audio "$work/english.mp3" mp3
     request_inside "$id" POST /v1/audio/speech "$(speech_body jf_alpha wav 'こんにちは、世界。')" \

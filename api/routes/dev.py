@@ -61,7 +61,9 @@ async def phonemize(
 
 class PhonemesRequest(BaseModel):
     phonemes: str = Field(min_length=1, max_length=MAX_TOKENS * 100)
-    voice: str = Field(default="jf_alpha", description="Voice name or blend.")
+    voice: str | None = Field(
+        default=None, description="Voice name or blend; the server's default voice if unset."
+    )
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     response_format: ResponseFormat = "wav"
 
@@ -75,7 +77,7 @@ async def generate_from_phonemes(
     body: PhonemesRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> Response:
     """Speak phonemes given in Kokoro's alphabet (symbols outside it are dropped)."""
-    voice = resolve_voice(service.voices, body.voice)
+    voice = resolve_voice(service.voices, body.voice or settings.default_voice)
     cleaned = service.vocabulary.clean(body.phonemes)
     if service.vocabulary.is_silent(cleaned):
         raise APIError(400, "'phonemes' holds no symbol the model can speak.", param="phonemes")

@@ -83,7 +83,7 @@ async def list_voices(service: SpeechServiceDep) -> VoiceList:
 
 class CombineRequest(BaseModel):
     voices: str = Field(
-        min_length=1, max_length=1000, description="A blend such as 'jf_alpha(2)+jm_kumo(1)'."
+        min_length=1, max_length=1000, description="A blend such as 'af_heart(2)+am_michael(1)'."
     )
     name: str | None = Field(
         default=None, description="Save the blend under this name ([a-z0-9_-], at most 64)."

@@ -7,7 +7,7 @@
   saved there (imports and named mixes, one ``<name>.npy`` each, described in
   ``index.json``). Every write is atomic; nothing outside the directory is
   ever touched.
-- A voice spec such as ``jf_alpha(2)+jm_kumo(1)`` is blended on demand; blends
+- A voice spec such as ``af_heart(2)+am_michael(1)`` is blended on demand; blends
   are kept in a small LRU cache.
 - OpenAI's voice names map to specs through a configurable table.
 """

@@ -9,7 +9,7 @@ from api.speech import Dialogue, SpeechJob, SpeechService
 
 pytestmark = pytest.mark.model
 
-VOICES = ["jf_alpha", "jm_kumo", "jf_nezumi", "jf_gongitsune"]
+VOICES = ["af_heart", "am_michael", "bf_emma", "bm_george"]
 LINE = "We should leave before the rain starts."
 
 

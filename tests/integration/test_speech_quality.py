@@ -17,21 +17,26 @@ pytestmark = pytest.mark.model
 
 
 @pytest.mark.parametrize(
-    ("voice", "schedule"),
+    ("voice", "schedule", "limit"),
     [
-        pytest.param("jf_alpha", WHOLE, id="jf_alpha-whole"),
-        pytest.param("jf_alpha", STREAMING, id="jf_alpha-streaming"),
-        pytest.param("jm_kumo", WHOLE, id="jm_kumo-whole"),
+        pytest.param("af_heart", WHOLE, 0.05, id="af_heart-whole"),
+        pytest.param("af_heart", STREAMING, 0.05, id="af_heart-streaming"),
+        # A Japanese voice reads English text as English (accented: a looser bound).
+        pytest.param("jf_alpha", WHOLE, 0.10, id="jf_alpha-whole"),
     ],
 )
 def test_whisper_understands_the_speech(
-    real_service: SpeechService, whisper: WhisperModel, voice: str, schedule: ChunkSchedule
+    real_service: SpeechService,
+    whisper: WhisperModel,
+    voice: str,
+    schedule: ChunkSchedule,
+    limit: float,
 ) -> None:
     """Complete files (whole sentences) and streamed chunking (short first chunk)."""
     error_rate, pairs = word_error_rate(
         real_service, whisper, real_service.voices.get(voice), schedule
     )
-    assert error_rate <= 0.10, pairs
+    assert error_rate <= limit, pairs
 
 
 def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None:
@@ -43,7 +48,7 @@ def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None
         "weather in a worn leather book."
     )
     chunks = list(
-        real_service.synthesize(SpeechJob(text, real_service.voices.get("jf_alpha")), STREAMING)
+        real_service.synthesize(SpeechJob(text, real_service.voices.get("af_heart")), STREAMING)
     )
     assert len(chunks) >= 3
     for chunk in chunks:
@@ -57,7 +62,7 @@ def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None
     assert longest / 24_000 < 0.6
 
 
-@pytest.mark.parametrize("voice", ["jf_alpha", "jm_kumo"])
+@pytest.mark.parametrize("voice", ["af_heart", "jf_alpha"])
 def test_a_leading_i_is_heard(
     real_service: SpeechService, whisper: WhisperModel, voice: str
 ) -> None:

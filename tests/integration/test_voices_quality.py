@@ -20,23 +20,24 @@ needs_shared_voices = pytest.mark.skipif(
 
 
 @needs_shared_voices
-def test_imported_af_heart_speaks_english(
+def test_an_imported_pack_speaks_english(
     real_service: SpeechService, whisper: WhisperModel
 ) -> None:
-    data = (SHARED_VOICES / "af_heart.pt").read_bytes()
-    if "af_heart" not in real_service.voices:
-        real_service.voices.import_packs(data, "af_heart.pt")
-    voice = real_service.voices.get("af_heart")
+    # af_jadzia: an American English pack in the official .pt layout, not built in.
+    data = (SHARED_VOICES / "af_jadzia.pt").read_bytes()
+    if "af_jadzia" not in real_service.voices:
+        real_service.voices.import_packs(data, "af_jadzia.pt")
+    voice = real_service.voices.get("af_jadzia")
     assert (voice.source, voice.language) == ("imported", "en-us")
     error_rate, pairs = word_error_rate(real_service, whisper, voice)
     assert error_rate <= 0.05, pairs
 
 
 def test_a_blend_speaks(real_service: SpeechService, whisper: WhisperModel) -> None:
-    voice = real_service.voices.resolve("jf_alpha(2)+jm_kumo(1)")
+    voice = real_service.voices.resolve("af_heart(2)+am_michael(1)")
     assert voice.source == "mix"
     error_rate, pairs = word_error_rate(real_service, whisper, voice)
-    assert error_rate <= 0.10, pairs
+    assert error_rate <= 0.05, pairs
 
 
 def test_every_openai_voice_returns_audio(real_service: SpeechService) -> None:

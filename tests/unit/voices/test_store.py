@@ -23,6 +23,7 @@ from api.voices.store import (
     VoiceError,
     VoicePack,
     VoiceStore,
+    check_voice_settings,
     validate_pack,
 )
 from api.weights import ModelFiles
@@ -330,3 +331,10 @@ def test_any_name_is_saved_inside_the_voices_dir_or_refused(
         assert not path.exists()
     # Nothing was ever written beside the voices directory.
     assert [path.name for path in root.iterdir()] in ([], ["voices"])
+
+
+def test_an_unknown_default_voice_stops_the_start_naming_the_setting() -> None:
+    store = VoiceStore()
+    check_voice_settings(store, "af_heart(2)+am_michael(1)")  # a blend is a fine default
+    with pytest.raises(VoiceError, match="KOKORO_DEFAULT_VOICE is 'zz_nobody'"):
+        check_voice_settings(store, "zz_nobody")
