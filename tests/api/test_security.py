@@ -29,7 +29,7 @@ SPEECH = "/v1/audio/speech"
 KEY = "sk-test-0123456789"
 OTHER_KEY = "second-key"
 WAV_REQUEST = {"input": "Hello there.", "response_format": "wav"}
-OPEN_PATHS = {"/health", "/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+OPEN_PATHS = {"/health", "/", "/docs", "/docs/assets", "/openapi.json"}
 UI = "/web"
 """The static web UI (mounted by its own module): open, it asks for the key itself."""
 
