@@ -3,7 +3,8 @@
 # (unit, API with a fake backend, and integration tests with the real model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-uv sync --frozen --extra ja
+# The dev group (test tools, linters) is not a default group: ask for it.
+uv sync --frozen --extra ja --group dev
 # The torch backend is tested too, on the CPU. PyPI's Linux torch is the CUDA
 # build (several GB), so install the CPU build instead: from a local wheel
 # directory when the machine has one (TORCH_WHEELS, default /opt/wheels), else
@@ -16,7 +17,7 @@ else
     uv pip install --quiet --index-url https://download.pytorch.org/whl/cpu \
         --extra-index-url https://pypi.org/simple "$torch_cpu"
 fi
-uv run --frozen ruff check .
-uv run --frozen ruff format --check .
-uv run --frozen mypy
-uv run --frozen pytest "$@"
+uv run --frozen --group dev ruff check .
+uv run --frozen --group dev ruff format --check .
+uv run --frozen --group dev mypy
+uv run --frozen --group dev pytest "$@"
