@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__
 from api.backends.base import Backend
 from api.backends.select import load_backend
 from api.bodylimit import BodyLimitMiddleware
+from api.cors import CORSMiddleware
 from api.deps import RequireAPIKey
 from api.docs import mount_api_docs
 from api.errors import document_errors, install_error_handlers
