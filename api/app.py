@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__
 from api.backends.base import Backend
 from api.backends.select import load_backend
 from api.bodylimit import BodyLimitMiddleware
+from api.cors import CORSMiddleware
 from api.deps import RequireAPIKey
+from api.docs import mount_api_docs
 from api.errors import document_errors, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import dev, health, metrics, models, speech, voices
@@ -98,6 +99,9 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         version=__version__,
         description="OpenAI-compatible text-to-speech with Kokoro-82M.",
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN; api.docs serves /docs itself.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = Metrics(__version__)
@@ -123,10 +127,11 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
 
 
 def install_routes(app: FastAPI, *, protected_metrics: bool) -> None:
-    """The API behind the key (when keys are set); /health and the docs open."""
+    """The API behind the key (when keys are set); /health, the docs and the web UI open."""
     protected = [RequireAPIKey]
     for module in (speech, voices, models, dev):
         app.include_router(module.router, dependencies=protected)
     app.include_router(metrics.router, dependencies=protected if protected_metrics else [])
     app.include_router(health.router)
+    mount_api_docs(app)
     mount_web_ui(app)

@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 
     from api.voices.store import VoiceStore
 
+# The help text is written for a terminal: plain words, not the module's docstring,
+# whose reStructuredText markup argparse would print as it is.
+_DESCRIPTION = (
+    "The Kokoro text-to-speech server: serve the OpenAI-compatible API, speak a text "
+    "into an audio file, list or import voices, or prepare a model directory."
+)
+
 _FORMAT_BY_SUFFIX = {
     ".mp3": "mp3",
     ".opus": "opus",
@@ -185,15 +192,24 @@ def _convert_weights(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kokoro-server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="kokoro-server", description=_DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP server",
+        description="Run the HTTP server until SIGTERM or Ctrl+C; every KOKORO_* "
+        "setting applies (see the README).",
+    )
     serve.add_argument("--host", help="interface to listen on (default: KOKORO_HOST)")
     serve.add_argument("--port", type=int, help="port (default: KOKORO_PORT, 8880)")
     serve.set_defaults(run=_serve)
 
-    say = commands.add_parser("say", help="speak TEXT into an audio file")
+    say = commands.add_parser(
+        "say",
+        help="speak TEXT into an audio file",
+        description="Speak TEXT into an audio file, without a server.",
+    )
     say.add_argument("text", help="the text to speak, or - to read standard input")
     say.add_argument(
         "-o",
@@ -205,26 +221,40 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--speed", type=float, default=1.0, help="0.25 to 4.0 (default 1.0)")
     say.set_defaults(run=_say)
 
-    voices = commands.add_parser("voices", help="list or import voices").add_subparsers(
-        dest="voices_command", required=True
+    voices = commands.add_parser(
+        "voices", help="list or import voices", description="List or import voices."
+    ).add_subparsers(dest="voices_command", required=True)
+    voices_list = voices.add_parser(
+        "list",
+        help="list every voice and OpenAI voice name",
+        description="List every voice (built-in, imported, saved mixes) and OpenAI voice name.",
     )
-    voices_list = voices.add_parser("list", help="list every voice and OpenAI voice name")
     voices_list.set_defaults(run=_voices_list)
     voices_import = voices.add_parser(
-        "import", help="import a voice file (.pt .pth .npy .npz .bin) from a path or URL"
+        "import",
+        help="import a voice file (.pt .pth .npy .npz .bin) from a path or URL",
+        description="Import a voice file (.pt .pth .npy .npz .bin) from a path or an "
+        "http(s) URL into KOKORO_VOICES_DIR.",
     )
     voices_import.add_argument("source", help="file path, or an http(s) URL")
     voices_import.add_argument("--name", help="name for a single-voice file (default: its stem)")
     voices_import.add_argument("--overwrite", action="store_true", help="replace a saved voice")
     voices_import.set_defaults(run=_voices_import)
 
-    bake = commands.add_parser("bake", help="write model, vocabulary and voices into DIRECTORY")
-    bake.add_argument("directory")
+    bake = commands.add_parser(
+        "bake",
+        help="write model, vocabulary and voices into DIRECTORY",
+        description="Write the model and its timed variant, their sha256, the vocabulary "
+        "and the voices into DIRECTORY, for KOKORO_MODEL_DIR (an image build does this).",
+    )
+    bake.add_argument("directory", help="where to write the files (created if missing)")
     bake.set_defaults(run=_bake)
 
     convert = commands.add_parser(
         "convert-weights",
         help="convert the bundled model's weights for the torch backend, checked stage by stage",
+        description="Convert the bundled model's weights for the torch backend, compare "
+        "both models stage by stage, and write the weights only if every stage passes.",
     )
     convert.add_argument("--model-dir", help="model directory (default: KOKORO_MODEL_DIR)")
     convert.add_argument("--force", action="store_true", help="convert even if already done")

@@ -63,7 +63,6 @@ def require_api_key(
             401,
             "You didn't provide an API key. Send it in the header 'Authorization: Bearer KEY'.",
             code="invalid_api_key",
-            error_type="invalid_request_error",
             headers=challenge,
         )
     if not key_matches(credentials.credentials, settings.api_keys):
@@ -71,7 +70,6 @@ def require_api_key(
             401,
             "Incorrect API key provided.",
             code="invalid_api_key",
-            error_type="invalid_request_error",
             headers=challenge,
         )
 

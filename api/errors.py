@@ -12,29 +12,44 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
 
+# OpenAI's error types by status, for every status this app answers with.
+# Any other 4xx is the client's doing, any other 5xx the server's (type_for_status).
 _TYPE_BY_STATUS = {
     400: "invalid_request_error",
-    401: "authentication_error",
+    401: "invalid_request_error",  # as OpenAI reports a missing or wrong key
     403: "permission_error",
     404: "invalid_request_error",
     405: "invalid_request_error",
+    409: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",
+    500: "server_error",
+    501: "server_error",
     503: "server_error",
     504: "server_error",
 }
 
 
+def type_for_status(status_code: int) -> str:
+    """The OpenAI ``type`` of an error with this HTTP status."""
+    fallback = "invalid_request_error" if status_code < 500 else "server_error"
+    return _TYPE_BY_STATUS.get(status_code, fallback)
+
+
 class APIError(Exception):
-    """An error the client caused or should see, rendered as ``{"error": {...}}``."""
+    """An error the client caused or should see, rendered as ``{"error": {...}}``.
+
+    ``code`` is required: clients branch on it (OpenAI's do), so every error
+    names its cause in snake_case, and mypy points at a raise that forgets it.
+    """
 
     def __init__(
         self,
         status_code: int,
         message: str,
         *,
+        code: str,
         param: str | None = None,
-        code: str | None = None,
         error_type: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -43,7 +58,7 @@ class APIError(Exception):
         self.message = message
         self.param = param
         self.code = code
-        self.error_type = error_type or _TYPE_BY_STATUS.get(status_code, "server_error")
+        self.error_type = error_type or type_for_status(status_code)
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
@@ -55,6 +70,23 @@ class APIError(Exception):
                 "code": self.code,
             }
         }
+
+
+# The codes of the errors Starlette raises itself: a form it cannot parse (400),
+# routing and static files (404, 405) and the body limit (413, api.bodylimit).
+# Written out rather than derived from http.HTTPStatus, whose phrases change
+# between Python versions.
+_HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
+
+
+def http_error_code(status_code: int) -> str:
+    """The ``code`` of an error Starlette raised (``http_error`` for any other status)."""
+    return _HTTP_ERROR_CODES.get(status_code, "http_error")
 
 
 def error_response(error: APIError) -> JSONResponse:
@@ -121,11 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 413:  # the body limit (api.bodylimit), its message says it
-            error = APIError(413, str(exc.detail), code="request_too_large")
+            error = APIError(413, str(exc.detail), code=http_error_code(413))
         else:
-            code = "not_found" if exc.status_code == 404 else None
-            message = f"{exc.detail}: {request.method} {request.url.path}"
-            error = APIError(exc.status_code, message, code=code)
+            message = f"{str(exc.detail).rstrip('.')}: {request.method} {request.url.path}"
+            error = APIError(exc.status_code, message, code=http_error_code(exc.status_code))
         response = error_response(error)
         if exc.headers:
             response.headers.update(exc.headers)

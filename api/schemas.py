@@ -181,7 +181,7 @@ class ErrorDetail(BaseModel):
     message: str
     type: str
     param: str | None
-    code: str | None
+    code: str = Field(description="What went wrong, in snake_case; never null.")
 
 
 class ErrorBody(BaseModel):

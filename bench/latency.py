@@ -2,7 +2,7 @@
 
 Run against a running server (``uv run kokoro-server serve``)::
 
-    uv run python -m bench.latency --url http://127.0.0.1:8880 --markdown out.md
+    uv run --group dev python -m bench.latency --url http://127.0.0.1:8880 --markdown out.md
 
 Each client streams the 4-sentence paragraph in ``bench/texts.py``; with N
 clients, N identical requests start together. Figures are medians over

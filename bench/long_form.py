@@ -3,8 +3,8 @@ constant memory, and finishes.
 
 Run against a running server (``uv run kokoro-server serve``)::
 
-    uv run python -m bench.long_form --url http://127.0.0.1:8880
-    uv run python -m bench.long_form --minutes 90 --server-pid PID   # 90 minutes of speech
+    uv run --group dev python -m bench.long_form --url http://127.0.0.1:8880
+    uv run --group dev python -m bench.long_form --minutes 90 --server-pid PID  # 90 min of speech
 
 Streams the short paragraph and then the long text (raw pcm, so the audio is
 counted exactly), printing time to first byte for each and, for the long text,

@@ -2,7 +2,7 @@
 
 Run against a running server (``uv run kokoro-server serve``)::
 
-    uv run python -m bench.soak --url http://127.0.0.1:8880 --clients 8 --minutes 10 \\
+    uv run --group dev python -m bench.soak --url http://127.0.0.1:8880 --clients 8 --minutes 10 \\
         --server-pid "$(pgrep -f 'bin/kokoro-server serve')" --markdown soak.md
 
 Each client loops: a text (a sentence, the paragraph or two paragraphs), a

@@ -1,7 +1,7 @@
 # Build both images for both architectures with BuildKit, from the repository root:
 #
 #   docker buildx bake -f docker/docker-bake.hcl --push        # cpu + gpu, linux/amd64 + linux/arm64
-#   REGISTRY=ghcr.io/you/ docker buildx bake -f docker/docker-bake.hcl --push
+#   REGISTRY=registry.example.com/you/ docker buildx bake -f docker/docker-bake.hcl --push
 #   docker buildx bake -f docker/docker-bake.hcl cpu --set '*.platform=linux/amd64' --load
 #
 # A multi-platform result cannot be loaded into a classic local image store:

@@ -51,11 +51,18 @@ EOF
 }
 
 debian_mirror() {
-    # The first Debian archive URI apt uses here (deb822 or one-line format).
-    local uri
-    uri=$(grep -rhoE --include='*.sources' --include='*.list' 'https?://[^ ]+/debian/?( |$)' \
-        /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null | head -n 1 | tr -d ' ' || true)
-    printf '%s\n' "${uri:-http://deb.debian.org/debian}"
+    # DEBIAN_MIRROR, else the first Debian archive URI apt uses here (deb822 or
+    # one-line format): the archive this machine is known to reach.
+    local uri=${DEBIAN_MIRROR:-}
+    if [[ -z $uri ]]; then
+        uri=$(grep -rhoE --include='*.sources' --include='*.list' 'https?://[^ ]+/debian/?( |$)' \
+            /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null | head -n 1 | tr -d ' ' || true)
+    fi
+    if [[ -z $uri ]]; then
+        log "no Debian archive in apt's sources; set DEBIAN_MIRROR to the URL of one"
+        return 1
+    fi
+    printf '%s\n' "$uri"
 }
 
 make_base_image() {

@@ -11,6 +11,7 @@ from api.app import create_app
 from api.backends.fake import FakeBackend
 from api.settings import Settings
 from api.weights import ModelFiles, ensure_model_dir
+from tests.appclient import CHECKED_ERRORS
 from tests.realserver import RunningServer, bake, real_server
 
 
@@ -46,7 +47,9 @@ async def app(settings: Settings, fake_backend: FakeBackend) -> AsyncIterator[Fa
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", event_hooks=CHECKED_ERRORS
+    ) as http:
         yield http
 
 

@@ -45,7 +45,12 @@ async def phonemize(
 ) -> PhonemizeResponse:
     """The phonemes (Kokoro's alphabet) and token ids the model would get for ``text``."""
     if len(body.text) > settings.max_input_chars:
-        raise APIError(413, f"'text' is over {settings.max_input_chars} characters.", param="text")
+        raise APIError(
+            413,
+            f"'text' is over {settings.max_input_chars} characters.",
+            param="text",
+            code="input_too_long",
+        )
     try:
         language = parse_language(body.language)
         service.check_language(language_for_text(body.text, language))
@@ -80,7 +85,12 @@ async def generate_from_phonemes(
     voice = resolve_voice(service.voices, body.voice or settings.default_voice)
     cleaned = service.vocabulary.clean(body.phonemes)
     if service.vocabulary.is_silent(cleaned):
-        raise APIError(400, "'phonemes' holds no symbol the model can speak.", param="phonemes")
+        raise APIError(
+            400,
+            "'phonemes' holds no symbol the model can speak.",
+            param="phonemes",
+            code="nothing_to_speak",
+        )
     async with admitted(service, settings.request_timeout_s, "phoneme request"):
         encoder = StreamingEncoder(body.response_format, streaming=False)
         data = await encode_whole(service.stream_phonemes(cleaned, voice, body.speed), encoder)
@@ -121,7 +131,12 @@ async def captioned_speech_route(
         data = await encode_whole(_single(result.audio), encoder)
     service.count_audio(result.audio)
     if encoder.seconds == 0:
-        raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+        raise APIError(
+            400,
+            "'input' contains nothing that can be spoken.",
+            param="input",
+            code="nothing_to_speak",
+        )
     return CaptionedSpeechResponse(
         audio=base64.b64encode(data).decode(),
         audio_format=body.response_format,

@@ -35,7 +35,9 @@ _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 def check_input(text: str, limit: int, param: str = "input") -> list[str]:
     """Refuse empty, over-long or badly tagged text; return the voice specs its tags name."""
     if not text.strip():
-        raise APIError(400, f"'{param}' is empty; give the text to speak.", param=param)
+        raise APIError(
+            400, f"'{param}' is empty; give the text to speak.", param=param, code="empty_input"
+        )
     if len(text) > limit:
         raise APIError(
             413,
@@ -169,7 +171,12 @@ async def encode_whole(chunks: AsyncGenerator[Audio, None], encoder: StreamingEn
 async def complete_file(service: SpeechService, job: Speakable, encoder: StreamingEncoder) -> bytes:
     data = await encode_whole(service.stream(job, schedule=WHOLE), encoder)
     if encoder.seconds == 0:
-        raise APIError(400, "'input' contains nothing that can be spoken.", param="input")
+        raise APIError(
+            400,
+            "'input' contains nothing that can be spoken.",
+            param="input",
+            code="nothing_to_speak",
+        )
     return data
 
 

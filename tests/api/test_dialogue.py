@@ -185,7 +185,7 @@ async def test_dialogue_as_server_sent_events(client: httpx.AsyncClient) -> None
             "speakers.host",
             "voice_not_found",
         ),
-        ({"turns": [{"speaker": "host", "text": "  "}]}, 400, "turns[0].text", None),
+        ({"turns": [{"speaker": "host", "text": "  "}]}, 400, "turns[0].text", "empty_input"),
         (
             {"turns": [{"speaker": "host", "text": "Hi [pause:x]"}]},
             400,
@@ -204,7 +204,7 @@ async def test_dialogue_as_server_sent_events(client: httpx.AsyncClient) -> None
 )
 @pytest.mark.anyio
 async def test_a_bad_script_is_refused_naming_the_culprit(
-    client: httpx.AsyncClient, change: dict[str, Any], status: int, param: str, code: str | None
+    client: httpx.AsyncClient, change: dict[str, Any], status: int, param: str, code: str
 ) -> None:
     response = await client.post(DIALOGUE, json={**SCRIPT, **change})
     assert response.status_code == status, response.text

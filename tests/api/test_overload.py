@@ -21,6 +21,7 @@ from api.settings import Settings
 from api.speech import SpeechService
 from api.text.chunks import WHOLE
 from tests.api.test_speech import assert_openai_error
+from tests.appclient import CHECKED_ERRORS_SYNC
 from tests.serverthread import ServerThread
 from tests.wavcheck import read_wav
 
@@ -76,7 +77,7 @@ def one_slot(settings: Settings, tmp_path: Path) -> Settings:
 def test_a_saturated_server_answers_429_and_recovers(one_slot: Settings) -> None:
     with (
         serving(one_slot, delay=0.05) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         long_body = {"input": LONG_TEXT, "response_format": "pcm"}
         with http.stream("POST", SPEECH, json=long_body) as stream:
@@ -113,7 +114,7 @@ def test_every_kind_of_speech_request_frees_its_slot_when_done(
 ) -> None:
     with (
         serving(one_slot, delay=0.02) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         request = {"input": "One sentence. And a second one, somewhat longer.", **body}
         response = http.post(SPEECH, json=request)
@@ -124,7 +125,7 @@ def test_every_kind_of_speech_request_frees_its_slot_when_done(
 def test_dev_synthesis_endpoints_take_slots_too(one_slot: Settings) -> None:
     with (
         serving(one_slot, delay=0.05) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         with http.stream("POST", SPEECH, json={"input": LONG_TEXT}) as stream:
             pieces = stream.iter_bytes()
@@ -141,7 +142,7 @@ def test_queue_depth_counts_requests_waiting_for_the_worker(settings: Settings) 
     three = settings.model_copy(update={"inference_workers": 1, "max_queued_requests": 2})
     with (
         serving(three, delay=0.05) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         streams = [
             http.stream("POST", SPEECH, json={"input": LONG_TEXT, "response_format": "pcm"})
@@ -171,7 +172,7 @@ def test_a_complete_file_past_the_time_limit_is_504(
 ) -> None:
     with (
         serving(time_limited, delay=0.05) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         calls_before = served.backend.calls
         body = {"input": LONG_TEXT, "response_format": "mp3", "stream": False}
@@ -197,7 +198,7 @@ def test_a_stream_past_the_time_limit_is_cut(
     caplog.set_level(logging.WARNING, logger="api.routes.limits")
     with (
         serving(time_limited, delay=0.05) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         pieces: list[bytes] = []
         with pytest.raises(httpx.RemoteProtocolError):
@@ -210,7 +211,7 @@ def test_a_stream_past_the_time_limit_is_cut(
 def test_a_stream_with_no_audio_by_the_time_limit_gets_504(time_limited: Settings) -> None:
     with (
         serving(time_limited, delay=1.5) as served,
-        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30, event_hooks=CHECKED_ERRORS_SYNC) as http,
     ):
         response = http.post(SPEECH, json={"input": "Slow to start.", "response_format": "mp3"})
         assert_openai_error(response, 504, None)

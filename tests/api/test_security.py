@@ -29,7 +29,7 @@ SPEECH = "/v1/audio/speech"
 KEY = "sk-test-0123456789"
 OTHER_KEY = "second-key"
 WAV_REQUEST = {"input": "Hello there.", "response_format": "wav"}
-OPEN_PATHS = {"/health", "/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+OPEN_PATHS = {"/health", "/", "/docs", "/docs/assets", "/openapi.json"}
 UI = "/web"
 """The static web UI (mounted by its own module): open, it asks for the key itself."""
 
@@ -176,6 +176,9 @@ async def test_cors_allows_the_configured_origin_only(keyed: Settings) -> None:
             SPEECH, headers={"Origin": "https://evil.example", **preflight}
         )
         assert "access-control-allow-origin" not in refused.headers
+        assert_openai_error(refused, 400, None)
+        assert refused.json()["error"]["code"] == "cors_not_allowed"
+        assert "Disallowed CORS origin" in refused.json()["error"]["message"]
         # Errors carry the CORS headers too, so a browser page can read them.
         unauthorized = await http.post(
             SPEECH, json=WAV_REQUEST, headers={"Origin": "https://app.example"}

@@ -7,6 +7,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
@@ -32,6 +33,25 @@ _CHROMIUM_ARGS = [
 _FAILED_RESOURCE = re.compile(
     r"^Failed to load resource: the server responded with a status of (\d+)"
 )
+
+
+_REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = _REPO / "build" / "screenshots"
+"""Where the browser tests leave their screenshots: ignored by git, so a test run
+leaves the working tree as it found it."""
+DOCS = _REPO / "docs"
+"""The copies the README shows, rewritten only with KOKORO_UPDATE_SCREENSHOTS=1."""
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """The whole page as ``build/screenshots/NAME``; with KOKORO_UPDATE_SCREENSHOTS=1
+    also over ``docs/NAME``, to refresh the README's pictures after a UI change."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=path, full_page=True)
+    if os.environ.get("KOKORO_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(path, DOCS / name)
+    return path
 
 
 def chromium_path() -> str:

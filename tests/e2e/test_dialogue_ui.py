@@ -12,12 +12,16 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import BrowserLog, expect_labelled_and_within, open_ui
+from tests.e2e.conftest import (
+    BrowserLog,
+    expect_labelled_and_within,
+    open_ui,
+    save_screenshot,
+)
 from tests.realserver import RunningServer
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Short turns: the real model shares two cores here.
 SPEAKERS = [
     ("host", "jf_alpha"),
@@ -124,8 +128,8 @@ def test_a_four_speaker_dialogue_plays_while_it_is_generated(
 
     page.locator("#dlg-paste summary").click()
     page.evaluate("document.activeElement.blur()")
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=DOCS / "web-dialogue.png", full_page=True)
+    # The README's picture (docs/; KOKORO_UPDATE_SCREENSHOTS=1 refreshes it).
+    save_screenshot(page, "web-dialogue.png")
     assert browser_log.unexpected() == []
 
 

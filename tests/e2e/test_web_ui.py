@@ -13,12 +13,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.e2e.conftest import BrowserLog, expect_labelled_and_within, open_ui
+from tests.e2e.conftest import (
+    BrowserLog,
+    expect_labelled_and_within,
+    open_ui,
+    save_screenshot,
+)
 from tests.realserver import RunningServer
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Three sentences: the first is spoken while the others are still being made.
 TEXT = "Hello from the web page. The sound starts early. The rest follows while it plays."
 
@@ -67,11 +71,11 @@ def test_speech_plays_while_it_is_generated_and_downloads(
         assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (24000, 1, 2)
         assert wav.getnframes() / 24000 == pytest.approx(seconds, abs=0.01)
 
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=DOCS / "web-desktop.png", full_page=True)
+    # The README's pictures (docs/; KOKORO_UPDATE_SCREENSHOTS=1 refreshes them).
+    save_screenshot(page, "web-desktop.png")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=DOCS / "web-mobile.png", full_page=True)
+    save_screenshot(page, "web-mobile.png")
     assert browser_log.unexpected() == []
 
 

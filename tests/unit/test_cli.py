@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +93,36 @@ def test_parser_reads_serve_overrides() -> None:
 
 def test_parser_reads_bake_directory() -> None:
     assert build_parser().parse_args(["bake", "/tmp/model"]).directory == "/tmp/model"
+
+
+def command_paths(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command line that has a help page: the program and each (sub)command."""
+    found = [list(path)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += command_paths(sub, (*path, name))
+    return found
+
+
+# Markup a docstring may carry: ``literal``, `interpreted`, :role:`x`, **bold**.
+_MARKUP = re.compile(r"`|:[a-z]+:|\*\*")
+
+
+def test_every_help_page_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = command_paths(build_parser())
+    assert ["voices", "import"] in paths
+    assert len(paths) == 8  # the program, serve, say, voices, its two, bake, convert-weights
+    for path in paths:
+        with pytest.raises(SystemExit) as done:
+            main([*path, "--help"])
+        assert done.value.code == 0
+        page = capsys.readouterr().out
+        assert page.startswith(f"usage: kokoro-server {' '.join(path)}".rstrip()), path
+        assert not _MARKUP.search(page), (path, page)
+        # Each page says what its command does, not only its options.
+        description = page.split("\n\n")[1]
+        assert description[:1].isupper(), (path, description)
 
 
 @pytest.mark.parametrize(
