@@ -39,7 +39,8 @@ log "ok: shellcheck"
 # What `uv sync` in docker/Dockerfile installs, planned for each platform of
 # docker/docker-bake.hcl (python:3.11-slim is Debian bookworm: glibc 2.36).
 # --no-build fails on any package without a wheel there. docopt (num2words
-# needs it) is the exception: one pure-Python module, only on PyPI as an sdist.
+# needs it) and jieba (the Mandarin reader's word splitter) are the exceptions:
+# pure Python, only on PyPI as source archives.
 planned_env=$(mktemp -d)
 trap 'rm -rf "$planned_env"' EXIT
 for platform in x86_64-manylinux_2_36 aarch64-manylinux_2_36; do
@@ -47,7 +48,7 @@ for platform in x86_64-manylinux_2_36 aarch64-manylinux_2_36; do
         # shellcheck disable=SC2086 # $extras is a list of options
         UV_PROJECT_ENVIRONMENT=$planned_env/venv uv sync --quiet --dry-run --frozen --no-dev \
             --no-editable --no-install-project $extras --python 3.11 --python-platform "$platform" \
-            --no-build --no-install-package docopt
+            --no-build --no-install-package docopt --no-install-package jieba
     done
 done
 log "ok: cpu and gpu dependencies have wheels for linux/amd64 and linux/arm64"

