@@ -52,9 +52,7 @@ class Settings(BaseSettings):
     voices_dir: Path = Field(default_factory=lambda: user_data_dir() / "voices")
     """Directory of user voice packs (``.npy``, one (510, 1, 256) float32 array per file)."""
 
-    default_voice: str = Field(
-        default="af_heart", max_length=1000, pattern=r"^[a-z0-9_\-+()., ]+$"
-    )
+    default_voice: str = Field(default="af_heart", max_length=1000, pattern=r"^[a-z0-9_\-+()., ]+$")
     """Voice used when a request names none (the CLI's ``say`` default too): a voice, an
     OpenAI name or a blend, checked at start."""
 
