@@ -196,7 +196,7 @@ stop_cleanly() {
 }
 
 check_from_host() {
-    local id=$1 port voices
+    local id=$1 port voices builtin
     port=$(podman port "$id" 8880/tcp)
     port=${port##*:}
     request_host "$port" GET /health >"$work/health.json" || fail "GET /health on port $port"
@@ -204,11 +204,13 @@ check_from_host() {
     voices=$(request_host "$port" GET /v1/audio/voices) || fail "GET /v1/audio/voices"
     [[ $voices == *"\"id\":\"$MIX_NAME\""* ]] ||
         fail "the mix $MIX_NAME did not survive the restart: $voices"
+    builtin=$(grep -o '"source":"builtin"' <<<"$voices" | wc -l)
+    [[ $builtin -eq 54 ]] || fail "the image lists $builtin built-in voices, not the 54 official ones"
     request_host "$port" POST /v1/audio/speech \
         "$(speech_body "$MIX_NAME" mp3 'Saved voices live on the volume.')" \
         >"$work/mix.mp3" || fail "speech with the saved mix"
     check_audio "$work/mix.mp3" mp3
-    ok "on a new container, from the host: healthy, $MIX_NAME survived and speaks"
+    ok "on a new container, from the host: healthy, 54 official voices, $MIX_NAME survived and speaks"
 }
 
 main() {

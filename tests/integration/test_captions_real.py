@@ -18,7 +18,7 @@ def test_word_spans_are_ordered_inside_the_audio_and_on_speech(
         "The lighthouse keeper climbed the narrow stairs every evening. "
         "He paid $12.50 for oil on March 3rd. [pause:0.5s] Nobody knew his name."
     )
-    result = captioned_speech(real_service, SpeechJob(text, real_service.voices.get("af_heart")))
+    result = captioned_speech(real_service, SpeechJob(text, real_service.voices.get("jf_alpha")))
     duration = len(result.audio) / 24_000
     stamps = result.timestamps
     assert [s.word for s in stamps][:3] == ["The", "lighthouse", "keeper"]

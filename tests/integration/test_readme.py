@@ -168,7 +168,8 @@ def test_every_tagged_text_quoted_in_the_readme_speaks(server: RunningServer) ->
 
 def test_the_settings_examples_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The table's example values are accepted, and the voices they name exist."""
-    row = next(line for line in README.read_text().splitlines() if "`KOKORO_OPENAI_VOICES`" in line)
+    lines = README.read_text().splitlines()
+    row = next(line for line in lines if line.startswith("| `KOKORO_OPENAI_VOICES`"))
     example = next(s for s in INLINE.findall(row) if s.startswith("{"))
     monkeypatch.setenv("KOKORO_OPENAI_VOICES", example)
     settings = Settings(voices_dir=tmp_path)
