@@ -18,18 +18,6 @@ from api.text.g2p import (
     parse_language,
     to_kokoro_phonemes,
 )
-from api.weights import ModelFiles
-
-
-@pytest.fixture(scope="module")
-def vocab(model_files: ModelFiles) -> Vocabulary:
-    return Vocabulary.load(model_files.vocab)
-
-
-@pytest.fixture(scope="module")
-def g2p() -> EspeakG2P:
-    return EspeakG2P()
-
 
 # --- to_kokoro_phonemes -------------------------------------------------------------------
 

@@ -15,20 +15,9 @@ from api.speech import SpeechService
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
 from api.text.mandarin import prepare_text
-from api.weights import ModelFiles
 
 TONES = set("→↗↓↘")
 ESPEAK_TONE_DIGITS = set("0123456789")
-
-
-@pytest.fixture(scope="module")
-def vocab(model_files: ModelFiles) -> Vocabulary:
-    return Vocabulary.load(model_files.vocab)
-
-
-@pytest.fixture(scope="module")
-def g2p() -> EspeakG2P:
-    return EspeakG2P()
 
 
 def test_a_sentence_reads_as_misaki_writes_it(g2p: EspeakG2P) -> None:
