@@ -82,7 +82,8 @@ class TorchBackend:
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
     ) -> tuple[Audio, npt.NDArray[np.int64]]:
         ids = torch.tensor([[0, *tokens, 0]], dtype=torch.long, device=self.device)
-        ref = torch.from_numpy(np.asarray(style, dtype=np.float32).reshape(1, 256)).to(self.device)
+        # A copy: the style row may be a view of a read-only memory-mapped voice pack.
+        ref = torch.from_numpy(np.array(style, dtype=np.float32).reshape(1, 256)).to(self.device)
         with torch.inference_mode():
             audio, frames = self._network(ids, ref, speed)
         return audio.float().cpu().numpy(), frames.cpu().numpy()
