@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from api.audio.silence import shape_silence, silence, speech_bounds
+from api.audio.silence import shape_silence, silence_pieces, speech_bounds
 from api.backends.base import Audio, supports_timing
 from api.speech import SpeechJob, SpeechService, Utterance
 from api.text.chunks import WHOLE, pause_after
@@ -71,8 +71,8 @@ def captioned_chunks(
     def chunks() -> Generator[CaptionedChunk, None, None]:
         for piece in job.pieces():
             if isinstance(piece, Pause):
-                pause = silence(piece.seconds)
-                yield CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
+                for pause in silence_pieces(piece.seconds):
+                    yield CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
                 continue
             for phonemes in service.phoneme_chunks(
                 piece.text, piece.language, WHOLE, job.normalization
@@ -95,21 +95,27 @@ def captioned_chunks(
     return chunks()
 
 
-def join_captioned(job: SpeechJob, chunks: list[CaptionedChunk]) -> CaptionedAudio:
-    """The whole utterance and a timestamp for each of its words."""
+def caption_timestamps(job: SpeechJob, chunks: list[CaptionedChunk]) -> list[WordTimestamp]:
+    """A timestamp for each word of ``job``, from its chunks' symbols and durations
+    (their audio is not needed: a caller may have encoded and dropped it)."""
     words = [
         word
         for piece in job.pieces()
         if not isinstance(piece, Pause)
         for word in _spoken_words(job, piece)
     ]
-    parts = [chunk.audio for chunk in chunks]
-    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     if not words or not chunks:
-        return CaptionedAudio(audio, [])
+        return []
     timeline = np.concatenate([d for chunk in chunks for d in chunk.durations])
     symbols = "".join(chunk.symbols for chunk in chunks)
-    return CaptionedAudio(audio, word_timestamps(words, symbols, timeline, offset_samples=0))
+    return word_timestamps(words, symbols, timeline, offset_samples=0)
+
+
+def join_captioned(job: SpeechJob, chunks: list[CaptionedChunk]) -> CaptionedAudio:
+    """The whole utterance and a timestamp for each of its words."""
+    parts = [chunk.audio for chunk in chunks]
+    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return CaptionedAudio(audio, caption_timestamps(job, chunks))
 
 
 def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:

@@ -83,13 +83,15 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import load_service  # noqa: PLC0415
     from api.audio.encoder import StreamingEncoder  # noqa: PLC0415
     from api.speech import SpeechJob  # noqa: PLC0415
-    from api.text.split import TagError, check_tags  # noqa: PLC0415
+    from api.text.checks import TextRejectedError, check_text  # noqa: PLC0415
     from api.voices.mixer import VoiceSpecError  # noqa: PLC0415
     from api.voices.store import UnknownVoiceError  # noqa: PLC0415
 
     text = sys.stdin.read() if args.text == "-" else args.text
-    if not text.strip():
-        print("error: nothing to say", file=sys.stderr)
+    try:
+        checked = check_text(text, settings.text_limits, what="the text")
+    except TextRejectedError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     if not 0.25 <= args.speed <= 4.0:
         print("error: --speed must be between 0.25 and 4.0", file=sys.stderr)
@@ -104,11 +106,11 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     try:
         try:
             voice = service.voices.resolve(args.voice or settings.default_voice)
-            tag_voices = {spec: service.voices.resolve(spec) for spec in check_tags(text)}
-        except (UnknownVoiceError, VoiceSpecError, TagError) as e:
+            tag_voices = {spec: service.voices.resolve(spec) for spec in checked.voice_specs}
+        except (UnknownVoiceError, VoiceSpecError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-        job = SpeechJob(text=text, voice=voice, speed=args.speed, tag_voices=tag_voices)
+        job = SpeechJob(text=checked.text, voice=voice, speed=args.speed, tag_voices=tag_voices)
         encoder = StreamingEncoder(audio_format, streaming=False)
         for audio in service.synthesize(job):
             encoder.encode(audio)

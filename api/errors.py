@@ -64,12 +64,18 @@ class APIError(Exception):
     def body(self) -> dict[str, Any]:
         return {
             "error": {
-                "message": self.message,
+                "message": encodable(self.message),
                 "type": self.error_type,
-                "param": self.param,
+                "param": None if self.param is None else encodable(self.param),
                 "code": self.code,
             }
         }
+
+
+def encodable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a message may quote the client's input, and a
+    lone surrogate in it (JSON can send one) would make the error itself fail."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 # The codes of the errors Starlette raises itself: a form it cannot parse (400),

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.text.checks import TextLimits
+
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
@@ -69,6 +71,18 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(default=100_000, ge=1, le=1_000_000)
     """Longest accepted ``input``, in characters; longer requests get HTTP 413."""
 
+    max_pause_s: float = Field(default=60.0, gt=0, le=999)
+    """Longest single ``[pause:Ns]`` tag, in seconds; longer ones get HTTP 400."""
+
+    max_total_pause_s: float = Field(default=3600.0, ge=0, le=86_400)
+    """Most silence one request may ask for, in seconds: its pause tags and a dialogue's
+    gaps together (HTTP 400 beyond), so a few bytes of tags cannot ask for days of audio."""
+
+    max_file_audio_s: float = Field(default=4 * 3600.0, gt=0, le=24 * 3600)
+    """Most audio a complete-file response (``stream: false``) may hold, in seconds;
+    longer ones stop with HTTP 413 that suggests ``stream: true``. The file is built in a
+    temporary file (in ``TMPDIR``) past a few MB, never in memory."""
+
     backend: Literal["auto", "onnx", "torch"] = "auto"
     """Inference backend: ``onnx`` (ONNX Runtime, the int8 model), ``torch`` (PyTorch,
     needs ``uv sync --extra torch``) or ``auto`` (PyTorch on a CUDA GPU, else ONNX)."""
@@ -109,12 +123,18 @@ class Settings(BaseSettings):
     """Synthesis requests admitted beyond ``inference_workers``, waiting their turn; more
     get HTTP 429 with Retry-After."""
 
-    request_timeout_s: float = Field(default=0, ge=0, le=7 * 24 * 3600)
+    request_timeout_s: float = Field(default=8 * 3600.0, ge=0, le=7 * 24 * 3600)
     """Longest a synthesis request may run, in seconds (HTTP 504, or a cut stream); 0: no
-    limit."""
+    limit. The default outlasts the longest legitimate request (the largest input, read
+    slowly, streamed to a player that reads in real time) and still ends a runaway one."""
 
     shutdown_grace_s: int = Field(default=25, ge=0, le=24 * 3600)
     """On SIGTERM, how long in-flight requests may take to finish before they are cut."""
+
+    @property
+    def text_limits(self) -> TextLimits:
+        """What one request's text may ask for."""
+        return TextLimits(self.max_input_chars, self.max_pause_s, self.max_total_pause_s)
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

@@ -13,8 +13,8 @@ from typing import TypeVar
 import numpy as np
 
 from api.admission import Admission
-from api.audio.silence import shape_silence, silence
-from api.backends.base import SAMPLE_RATE, Audio, Backend
+from api.audio.silence import shape_silence, silence_pieces
+from api.backends.base import SAMPLE_RATE, Audio, Backend, StopSignal, serving
 from api.text.chunks import (
     STREAMING,
     WHOLE,
@@ -213,7 +213,7 @@ class SpeechService:
         for piece, last in _with_last(job.pieces(), look_ahead=end_pause is not None):
             if isinstance(piece, Pause):
                 extra = end_pause if last and end_pause is not None else 0.0
-                yield silence(piece.seconds + extra)
+                yield from silence_pieces(piece.seconds + extra)
                 continue
             chunks = self.phoneme_chunks(piece.text, piece.language, schedule, job.normalization)
             yield from self._speak(chunks, piece.voice, job.speed, end_pause if last else None)
@@ -270,11 +270,13 @@ class SpeechService:
         A producer task computes up to ``prefetch`` items ahead of the consumer,
         so chunk k+1 is computed while chunk k is encoded and sent. Closing the
         iterator (a client that went away, a time limit) cancels the producer:
-        no further chunk is started.
+        no further chunk is started, and the one running is stopped where the
+        backend can stop it.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[T | BaseException | None] = asyncio.Queue(maxsize=prefetch)
         state = {"queued": False, "abandoned": False}
+        stop = StopSignal()
 
         def next_chunk() -> T | None:
             with self._counts_lock:
@@ -282,7 +284,8 @@ class SpeechService:
                     return None  # the consumer left while this waited: do not start it
                 state["queued"] = False
                 self._waiting -= 1
-            return next(chunks, None)
+            with serving(stop):
+                return next(chunks, None)
 
         async def produce() -> None:
             try:
@@ -311,8 +314,10 @@ class SpeechService:
                 yield item
         finally:
             producer.cancel()
-            # A chunk still running on a worker thread finishes there; the
-            # generator is closed once no thread is inside it.
+            # A chunk still running on a worker thread is stopped part-way where
+            # the backend can (ONNX Runtime's terminate flag), else it finishes
+            # there; the generator is closed once no thread is inside it.
+            stop.stop()
             with contextlib.suppress(ValueError):
                 chunks.close()
 

@@ -10,9 +10,11 @@ Two modes:
   patch a header that has already left (mp3's Xing header is switched off;
   FLAC leaves its total-samples field 0, which decoders accept; WAV carries
   "unknown length" sizes).
-- ``streaming=False``: everything is written to a seekable buffer and returned
-  by ``finalize``, so headers hold their true values (WAV sizes, the FLAC
-  STREAMINFO, an mp3 Xing/Info header with the exact length).
+- ``streaming=False``: everything is written to a seekable file, so headers
+  hold their true values (WAV sizes, the FLAC STREAMINFO, an mp3 Xing/Info
+  header with the exact length). Given ``file`` (a temporary file that spills
+  to disk, for a server's complete responses), the output stays there;
+  without it, an in-memory buffer is returned by ``finalize``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -83,8 +85,15 @@ class StreamingEncoder:
     """
 
     def __init__(
-        self, audio_format: str, *, streaming: bool = True, sample_rate: int = SAMPLE_RATE
+        self,
+        audio_format: str,
+        *,
+        streaming: bool = True,
+        sample_rate: int = SAMPLE_RATE,
+        file: IO[bytes] | None = None,
     ) -> None:
+        if file is not None and streaming:
+            raise ValueError("a file is only for a complete (streaming=False) output")
         if audio_format not in FORMATS:
             raise ValueError(f"unknown audio format {audio_format!r}")
         self.audio_format = audio_format
@@ -94,11 +103,12 @@ class StreamingEncoder:
         self._samples = 0
         self._finished = False
         self._lock = threading.Lock()
-        self._pcm_parts: list[bytes] = []  # non-streamed wav/pcm
+        self._pcm_parts: list[bytes] = []  # non-streamed wav/pcm without a file
+        self._file = file
         self._header_sent = False
         self._container: Any = None
         self._stream: Any = None
-        self._sink: _StreamSink | io.BytesIO | None = None
+        self._sink: _StreamSink | IO[bytes] | None = None
         if FORMATS[audio_format].codec is not None:
             self._open_container(FORMATS[audio_format])
 
@@ -114,7 +124,7 @@ class StreamingEncoder:
                 options["write_xing"] = "0"
             self._sink = _StreamSink()
         else:
-            self._sink = io.BytesIO()
+            self._sink = io.BytesIO() if self._file is None else self._file
         self._container = av.open(
             self._sink, mode="w", format=spec.container, options=options, buffer_size=4096
         )
@@ -125,6 +135,17 @@ class StreamingEncoder:
 
     def _take(self) -> bytes:
         return self._sink.take() if isinstance(self._sink, _StreamSink) else b""
+
+    def _write_pcm(self, pcm: bytes) -> None:
+        """Non-streamed wav/pcm samples: to the file (after a WAV header whose sizes
+        ``finalize`` fills in), or kept for ``finalize``."""
+        if self._file is None:
+            self._pcm_parts.append(pcm)
+            return
+        if self.audio_format == "wav" and not self._header_sent:
+            self._header_sent = True
+            self._file.write(wav_header(0, self.sample_rate))
+        self._file.write(pcm)
 
     def _encode_frame(self, audio: Audio | None) -> None:
         import av  # noqa: PLC0415
@@ -157,7 +178,7 @@ class StreamingEncoder:
         self._samples += audio.size
         pcm = to_pcm16(audio)
         if not self.streaming:
-            self._pcm_parts.append(pcm)
+            self._write_pcm(pcm)
             return b""
         if self.audio_format == "wav" and not self._header_sent:
             self._header_sent = True
@@ -180,6 +201,15 @@ class StreamingEncoder:
             if isinstance(self._sink, io.BytesIO):
                 return self._sink.getvalue()
             return self._take()
+        return self._finalize_pcm()
+
+    def _finalize_pcm(self) -> bytes:
+        if self._file is not None:
+            if self.audio_format == "wav":
+                self._file.seek(0)
+                self._file.write(wav_header(self._samples * 2, self.sample_rate))
+                self._file.seek(0, io.SEEK_END)
+            return b""
         if self.streaming:
             if self.audio_format == "wav" and not self._header_sent:
                 return wav_header(None, self.sample_rate)  # an empty stream is still a WAV

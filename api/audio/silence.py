@@ -8,6 +8,8 @@ plus a short margin and followed by the pause its last punctuation calls for.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from api.backends.base import SAMPLE_RATE, Audio
@@ -20,9 +22,22 @@ FADE_SECONDS = 0.005
 """Fade at each cut, so a cut never makes a click."""
 
 
+SILENCE_PIECE_SECONDS = 10.0
+"""Longest piece a long pause is handed out in, so that memory never holds more."""
+
+
 def silence(seconds: float, *, sample_rate: int = SAMPLE_RATE) -> Audio:
     """Exactly ``seconds`` of silence."""
     return np.zeros(round(seconds * sample_rate), dtype=np.float32)
+
+
+def silence_pieces(seconds: float, *, sample_rate: int = SAMPLE_RATE) -> Iterator[Audio]:
+    """Exactly ``seconds`` of silence, in pieces of at most ``SILENCE_PIECE_SECONDS``."""
+    remaining = round(seconds * sample_rate)
+    piece = round(SILENCE_PIECE_SECONDS * sample_rate)
+    while remaining > 0:
+        yield np.zeros(min(piece, remaining), dtype=np.float32)
+        remaining -= piece
 
 
 def _loud_edges(audio: Audio) -> tuple[int, int] | None:

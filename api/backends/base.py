@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol, TypeGuard
 
 import numpy as np
@@ -98,3 +100,62 @@ def supports_timing(backend: Backend) -> TypeGuard[TimedBackend]:
     return callable(getattr(backend, "synthesize_timed", None)) and bool(
         getattr(backend, "timed", True)
     )
+
+
+class StopSignal:
+    """Set when the request a computation serves is abandoned (its client left, its
+    time ran out): a backend that can stop a running inference registers how."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._stoppers: list[Callable[[], None]] = []
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        """Stop every registered computation now, and any registered later."""
+        with self._lock:
+            self._stopped = True
+            stoppers = list(self._stoppers)
+        for stopper in stoppers:
+            stopper()
+
+    @contextmanager
+    def stoppable(self, stopper: Callable[[], None]) -> Iterator[None]:
+        """While inside, ``stop`` calls ``stopper`` (at once if already stopped)."""
+        with self._lock:
+            self._stoppers.append(stopper)
+            stopped = self._stopped
+        if stopped:
+            stopper()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._stoppers.remove(stopper)
+
+
+class InferenceStoppedError(RuntimeError):
+    """An inference was stopped through its ``StopSignal``."""
+
+
+_current = threading.local()
+
+
+@contextmanager
+def serving(signal: StopSignal) -> Iterator[None]:
+    """Inferences run on this thread while inside serve the request ``signal`` stops."""
+    previous = getattr(_current, "signal", None)
+    _current.signal = signal
+    try:
+        yield
+    finally:
+        _current.signal = previous
+
+
+def current_stop_signal() -> StopSignal | None:
+    """The signal of the request this thread is computing for, if one was set."""
+    return getattr(_current, "signal", None)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from api.backends.base import SAMPLE_RATE, Audio, Durations
+from api.backends.base import (
+    SAMPLE_RATE,
+    Audio,
+    Durations,
+    InferenceStoppedError,
+    current_stop_signal,
+)
 
 SECONDS_PER_TOKEN = 0.05
 
@@ -26,6 +32,8 @@ class FakeBackend:
 
     def __init__(self, delay: float = 0.0) -> None:
         self.calls = 0
+        self.stopped = 0
+        """Calls cut short by their request's stop signal."""
         self.delay = delay
         """Seconds each call takes, to imitate inference time in concurrency tests."""
 
@@ -34,11 +42,23 @@ class FakeBackend:
     ) -> Audio:
         self.calls += 1
         if self.delay:
-            time.sleep(self.delay)
+            self._wait(self.delay)
         samples = max(1, round(len(tokens) * SECONDS_PER_TOKEN / speed * SAMPLE_RATE))
         pitch = 200.0 + 100.0 * float(np.tanh(np.asarray(style, dtype=np.float64).mean() * 10.0))
         t = np.arange(samples, dtype=np.float64) / SAMPLE_RATE
         return (0.3 * np.sin(2 * np.pi * pitch * t)).astype(np.float32)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep like an inference would run: stopped at once by the request's signal."""
+        signal = current_stop_signal()
+        if signal is None:
+            threading.Event().wait(seconds)
+            return
+        woken = threading.Event()
+        with signal.stoppable(woken.set):
+            if woken.wait(seconds):
+                self.stopped += 1
+                raise InferenceStoppedError("the request was abandoned")
 
     def synthesize_timed(
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float

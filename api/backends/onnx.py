@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from api.backends.base import Audio, BackendUnavailableError, Durations, token_samples
+from api.backends.base import (
+    Audio,
+    BackendUnavailableError,
+    Durations,
+    InferenceStoppedError,
+    current_stop_signal,
+    token_samples,
+)
 from api.backends.graph import DURATIONS_OUTPUT
 
 logger = logging.getLogger(__name__)
@@ -125,10 +132,31 @@ class OnnxBackend:
         }
         return {k: v for k, v in feeds.items() if k in self._inputs}
 
+    def _run(self, outputs: list[str], feeds: dict[str, npt.NDArray[Any]]) -> list[Any]:
+        """``session.run``, stopped part-way when the request it serves is abandoned
+        (ONNX Runtime checks its terminate flag between the graph's nodes)."""
+        signal = current_stop_signal()
+        if signal is None:
+            return list(self._session.run(outputs, feeds))
+        import onnxruntime as ort  # noqa: PLC0415 - loaded already by __init__
+
+        options = ort.RunOptions()
+
+        def terminate() -> None:
+            options.terminate = True
+
+        with signal.stoppable(terminate):
+            try:
+                return list(self._session.run(outputs, feeds, run_options=options))
+            except Exception as e:
+                if signal.stopped:
+                    raise InferenceStoppedError("the request was abandoned") from e
+                raise
+
     def synthesize(
         self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
     ) -> Audio:
-        (audio,) = self._session.run(["audio"], self._feeds(tokens, style, speed))
+        (audio,) = self._run(["audio"], self._feeds(tokens, style, speed))
         return _at_trained_level(audio)
 
     def synthesize_timed(
@@ -140,8 +168,6 @@ class OnnxBackend:
                 "the loaded model has no durations output; the model directory lacks "
                 "its timed model (run `kokoro-server bake` or make the directory writable)"
             )
-        audio, frames = self._session.run(
-            ["audio", DURATIONS_OUTPUT], self._feeds(tokens, style, speed)
-        )
+        audio, frames = self._run(["audio", DURATIONS_OUTPUT], self._feeds(tokens, style, speed))
         samples = _at_trained_level(audio)
         return samples, token_samples(frames, samples.size)

@@ -6,21 +6,31 @@ import asyncio
 import base64
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from dataclasses import replace
 
-from fastapi import APIRouter, Response
+import numpy as np
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api.audio.encoder import FORMATS, StreamingEncoder
+from api.audio.spool import spooled_file
 from api.backends.base import Audio
-from api.captions import CaptionsUnavailableError, captioned_chunks, join_captioned
+from api.captions import (
+    CaptionedChunk,
+    CaptionsUnavailableError,
+    caption_timestamps,
+    captioned_chunks,
+)
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.routes.limits import admitted
-from api.routes.speech import build_job, encode_whole
+from api.routes.speech import build_job, check_input, check_spoken, complete_file, encode_whole
 from api.routes.voices import resolve_voice
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
+from api.speech import SpeechService
 from api.text.chunks import MAX_TOKENS, WHOLE
 from api.text.g2p import LanguageError, language_for_text, parse_language
+from api.text.sanitize import sanitize_text
 
 router = APIRouter(prefix="/dev", tags=["dev"])
 
@@ -30,7 +40,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 class PhonemizeRequest(BaseModel):
-    text: str = Field(min_length=1, description="Text to turn into phonemes.")
+    text: str = Field(description="Text to turn into phonemes.")
     language: str = Field(default="a", description="Kokoro letter or language name.")
 
 
@@ -44,28 +54,25 @@ async def phonemize(
     body: PhonemizeRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> PhonemizeResponse:
     """The phonemes (Kokoro's alphabet) and token ids the model would get for ``text``."""
-    if len(body.text) > settings.max_input_chars:
-        raise APIError(
-            413,
-            f"'text' is over {settings.max_input_chars} characters.",
-            param="text",
-            code="input_too_long",
-        )
+    text = check_input(body.text, settings, param="text").text
     try:
         language = parse_language(body.language)
-        service.check_language(language_for_text(body.text, language))
+        service.check_language(language_for_text(text, language))
     except LanguageError as e:
         raise APIError(400, str(e), param="language", code="unsupported_language") from e
 
     def run() -> str:
-        return " ".join(service.phoneme_chunks(body.text, language, WHOLE))
+        return " ".join(service.phoneme_chunks(text, language, WHOLE))
 
     phonemes = await asyncio.to_thread(run)
     return PhonemizeResponse(phonemes=phonemes, tokens=service.vocabulary.encode(phonemes))
 
 
+MAX_PHONEMES = MAX_TOKENS * 100
+
+
 class PhonemesRequest(BaseModel):
-    phonemes: str = Field(min_length=1, max_length=MAX_TOKENS * 100)
+    phonemes: str = Field(description=f"At most {MAX_PHONEMES} symbols of Kokoro's alphabet.")
     voice: str | None = Field(
         default=None, description="Voice name or blend; the server's default voice if unset."
     )
@@ -79,11 +86,18 @@ class PhonemesRequest(BaseModel):
     responses={200: {"content": {s.content_type: {} for s in FORMATS.values()}}, **_ERRORS},
 )
 async def generate_from_phonemes(
-    body: PhonemesRequest, service: SpeechServiceDep, settings: SettingsDep
+    body: PhonemesRequest, service: SpeechServiceDep, settings: SettingsDep, request: Request
 ) -> Response:
     """Speak phonemes given in Kokoro's alphabet (symbols outside it are dropped)."""
+    if len(body.phonemes) > MAX_PHONEMES:
+        raise APIError(
+            413,
+            f"'phonemes' is {len(body.phonemes)} symbols long; the limit is {MAX_PHONEMES}.",
+            param="phonemes",
+            code="input_too_long",
+        )
     voice = resolve_voice(service.voices, body.voice or settings.default_voice)
-    cleaned = service.vocabulary.clean(body.phonemes)
+    cleaned = service.vocabulary.clean(sanitize_text(body.phonemes))
     if service.vocabulary.is_silent(cleaned):
         raise APIError(
             400,
@@ -91,14 +105,13 @@ async def generate_from_phonemes(
             param="phonemes",
             code="nothing_to_speak",
         )
-    async with admitted(service, settings.request_timeout_s, "phoneme request"):
-        encoder = StreamingEncoder(body.response_format, streaming=False)
-        data = await encode_whole(service.stream_phonemes(cleaned, voice, body.speed), encoder)
-    return Response(data, media_type=encoder.content_type)
-
-
-async def _single(audio: Audio) -> AsyncGenerator[Audio, None]:
-    yield audio
+    async with admitted(service, settings.request_timeout_s, "phoneme request", request):
+        return await complete_file(
+            service.stream_phonemes(cleaned, voice, body.speed),
+            body.response_format,
+            settings,
+            param="phonemes",
+        )
 
 
 class WordTimestampModel(BaseModel):
@@ -113,9 +126,14 @@ class CaptionedSpeechResponse(BaseModel):
     timestamps: list[WordTimestampModel]
 
 
+CAPTIONED_MAX_AUDIO_S = 1800.0
+"""Most audio one captioned response holds: it travels as base64 inside one JSON
+body, which is built in memory (longer texts: stream, or split them)."""
+
+
 @router.post("/captioned_speech", responses=_ERRORS)
 async def captioned_speech_route(
-    body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep
+    body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep, request: Request
 ) -> CaptionedSpeechResponse:
     """The speech request's audio (complete, base64) with a start and end time, in
     seconds, for every word, from the model's own predicted durations."""
@@ -124,24 +142,42 @@ async def captioned_speech_route(
         pieces = captioned_chunks(service, job)
     except CaptionsUnavailableError as e:
         raise APIError(501, str(e), code="captions_unavailable") from e
-    async with admitted(service, settings.request_timeout_s, "captioned speech request"):
-        async with aclosing(service.run_chunks(pieces)) as chunks:
-            result = join_captioned(job, [chunk async for chunk in chunks])
-        encoder = StreamingEncoder(body.response_format, streaming=False)
-        data = await encode_whole(_single(result.audio), encoder)
-    service.count_audio(result.audio)
-    if encoder.seconds == 0:
-        raise APIError(
-            400,
-            "'input' contains nothing that can be spoken.",
-            param="input",
-            code="nothing_to_speak",
-        )
+    timed: list[CaptionedChunk] = []
+    file = spooled_file()
+    with file:
+        encoder = StreamingEncoder(body.response_format, streaming=False, file=file)
+        limit = settings.request_timeout_s
+        async with admitted(service, limit, "captioned speech request", request):
+            await encode_whole(
+                _audio_of(service.run_chunks(pieces), timed, service),
+                encoder,
+                min(settings.max_file_audio_s, CAPTIONED_MAX_AUDIO_S),
+            )
+        check_spoken(encoder, "input")
+        file.seek(0)
+        audio = base64.b64encode(file.read()).decode()
     return CaptionedSpeechResponse(
-        audio=base64.b64encode(data).decode(),
+        audio=audio,
         audio_format=body.response_format,
         timestamps=[
             WordTimestampModel(word=s.word, start_time=s.start_time, end_time=s.end_time)
-            for s in result.timestamps
+            for s in caption_timestamps(job, timed)
         ],
     )
+
+
+async def _audio_of(
+    chunks: AsyncGenerator[CaptionedChunk, None],
+    timed: list[CaptionedChunk],
+    service: SpeechService,
+) -> AsyncGenerator[Audio, None]:
+    """Each chunk's audio, to be encoded; its symbols and durations are kept in
+    ``timed`` without the audio."""
+    async with aclosing(chunks):
+        async for chunk in chunks:
+            service.count_audio(chunk.audio)
+            timed.append(replace(chunk, audio=_NO_AUDIO))
+            yield chunk.audio
+
+
+_NO_AUDIO = np.zeros(0, dtype=np.float32)

@@ -9,6 +9,7 @@ it in every case.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
@@ -50,16 +52,59 @@ def timeout_error(seconds: float) -> APIError:
     )
 
 
+CLIENT_CLOSED_REQUEST = 499
+"""The status a request gets when its client left before the answer (nginx's 499);
+no client ever reads it, the logs and ``/metrics`` do."""
+
+
+def client_gone_error() -> APIError:
+    return APIError(
+        CLIENT_CLOSED_REQUEST,
+        "The client closed the connection before the response was ready; the work stopped.",
+        code="client_closed_request",
+    )
+
+
 @asynccontextmanager
-async def admitted(service: SpeechService, timeout_s: float, what: str) -> AsyncIterator[None]:
-    """Hold a request slot and apply the time limit (0: none) around a complete response."""
+async def stop_on_disconnect(request: Request) -> AsyncIterator[None]:
+    """Cancel the block when the client disconnects, and raise the 499 error.
+
+    The body has been read by then, so the next ASGI message can only be the
+    disconnect (uvicorn sends it when the socket closes)."""
+    with anyio.CancelScope() as scope:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            scope.cancel()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            yield
+        finally:
+            watcher.cancel()
+    if scope.cancelled_caught:
+        raise client_gone_error()
+
+
+@asynccontextmanager
+async def admitted(
+    service: SpeechService, timeout_s: float, what: str, request: Request
+) -> AsyncIterator[None]:
+    """Hold a request slot around a complete response; stop it at the time limit
+    (0: none; HTTP 504) or when its client disconnects."""
     slot = admit(service)
     try:
         with anyio.fail_after(timeout_s or math.inf):
-            yield
+            async with stop_on_disconnect(request):
+                yield
     except TimeoutError as e:
         logger.warning("%s stopped at the time limit of %g s", what, timeout_s)
         raise timeout_error(timeout_s) from e
+    except APIError as e:
+        if e.status_code == CLIENT_CLOSED_REQUEST:
+            logger.info("%s stopped: its client disconnected", what)
+        raise
     finally:
         slot.release()
 

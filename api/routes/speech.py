@@ -4,12 +4,14 @@ import asyncio
 import base64
 import json
 import logging
+import math
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from api.audio.encoder import FORMATS, StreamingEncoder
+from api.audio.spool import SpooledFileResponse, spooled_file
 from api.backends.base import Audio
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
@@ -19,10 +21,10 @@ from api.routes.voices import resolve_voice
 from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
 from api.settings import Settings
 from api.speech import Dialogue, Speakable, SpeechJob, SpeechService
+from api.text.checks import CheckedText, TextRejectedError, check_text, check_total_pause
 from api.text.chunks import WHOLE
 from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.normalize import NormalizationOptions
-from api.text.split import TagError, check_tags
 from api.voices.store import Voice
 
 logger = logging.getLogger(__name__)
@@ -32,23 +34,17 @@ router = APIRouter(tags=["speech"])
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def check_input(text: str, limit: int, param: str = "input") -> list[str]:
-    """Refuse empty, over-long or badly tagged text; return the voice specs its tags name."""
-    if not text.strip():
-        raise APIError(
-            400, f"'{param}' is empty; give the text to speak.", param=param, code="empty_input"
-        )
-    if len(text) > limit:
-        raise APIError(
-            413,
-            f"'{param}' is {len(text)} characters long; the limit is {limit} characters.",
-            param=param,
-            code="input_too_long",
-        )
+def check_input(text: str, settings: Settings, param: str = "input") -> CheckedText:
+    """The text made safe, or the API error saying why it will not be read (empty,
+    too long, malformed tags, too much pause, nothing to speak)."""
     try:
-        return check_tags(text)
-    except TagError as e:
-        raise APIError(400, str(e), param=param, code=f"invalid_{e.kind}_tag") from e
+        return check_text(text, settings.text_limits, what=f"'{param}'")
+    except TextRejectedError as e:
+        raise text_error(e, param) from e
+
+
+def text_error(e: TextRejectedError, param: str) -> APIError:
+    return APIError(e.status, e.message, param=param, code=e.code)
 
 
 def check_language(service: SpeechService, job: SpeechJob, param: str) -> None:
@@ -70,8 +66,7 @@ def parse_lang_code(code: str | None) -> str | None:
 
 def tagged_job(
     service: SpeechService,
-    text: str,
-    specs: list[str],
+    checked: CheckedText,
     voice: Voice,
     *,
     speed: float,
@@ -79,16 +74,17 @@ def tagged_job(
     normalization: NormalizationOptions | None,
     param: str,
 ) -> SpeechJob:
-    """A job for ``text`` (already checked by ``check_input``, which found the voice
-    ``specs`` its tags name), with those voices resolved: an unknown voice in a tag
-    is a 404 naming it, before any audio exists."""
+    """A job for text that ``check_input`` passed, with the voices its tags name
+    resolved: an unknown voice in a tag is a 404 naming it, before any audio exists."""
     job = SpeechJob(
-        text=text,
+        text=checked.text,
         voice=voice,
         speed=speed,
         language=language,
         normalization=normalization,
-        tag_voices={spec: resolve_voice(service.voices, spec, param=param) for spec in specs},
+        tag_voices={
+            spec: resolve_voice(service.voices, spec, param=param) for spec in checked.voice_specs
+        },
     )
     check_language(service, job, "lang_code" if language else param)
     return job
@@ -97,13 +93,12 @@ def tagged_job(
 def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -> SpeechJob:
     """Validate a speech request and turn it into a job, or raise the API error."""
     check_model(body.model)
-    specs = check_input(body.input, settings.max_input_chars)
+    checked = check_input(body.input, settings)
     voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
     language = parse_lang_code(body.lang_code)
     return tagged_job(
         service,
-        body.input,
-        specs,
+        checked,
         voice,
         speed=body.speed,
         language=language,
@@ -156,28 +151,69 @@ async def sse_events(
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
 
 
-async def encode_whole(chunks: AsyncGenerator[Audio, None], encoder: StreamingEncoder) -> bytes:
-    """One complete file of ``chunks``, encoded on worker threads; the chunks and the
-    encoder are closed however it ends (an error, a time limit)."""
+def audio_too_long_error(limit_s: float) -> APIError:
+    return APIError(
+        413,
+        f"The audio would be longer than {limit_s:g} s, the most a complete file may hold "
+        "here; ask for it with stream: true, or send less text.",
+        param="stream",
+        code="audio_too_long",
+    )
+
+
+async def encode_whole(
+    chunks: AsyncGenerator[Audio, None],
+    encoder: StreamingEncoder,
+    max_seconds: float = math.inf,
+) -> bytes:
+    """One complete file of ``chunks``, encoded on worker threads (the bytes, or b""
+    when the encoder writes to a file); past ``max_seconds`` of audio, the 413. The
+    chunks and the encoder are closed however it ends (an error, a time limit)."""
     try:
         async with aclosing(chunks):
             async for audio in chunks:
                 await asyncio.to_thread(encoder.encode, audio)
+                if encoder.seconds > max_seconds:
+                    raise audio_too_long_error(max_seconds)
         return await asyncio.to_thread(encoder.finalize)
     finally:
         encoder.close()
 
 
-async def complete_file(service: SpeechService, job: Speakable, encoder: StreamingEncoder) -> bytes:
-    data = await encode_whole(service.stream(job, schedule=WHOLE), encoder)
+def nothing_to_speak_error(param: str) -> APIError:
+    return APIError(
+        400,
+        f"'{param}' contains nothing that can be spoken.",
+        param=param,
+        code="nothing_to_speak",
+    )
+
+
+async def complete_file(
+    chunks: AsyncGenerator[Audio, None],
+    audio_format: str,
+    settings: Settings,
+    *,
+    param: str = "input",
+    headers: dict[str, str] | None = None,
+) -> SpooledFileResponse:
+    """The complete-file response of ``chunks``, built in a temporary file (memory
+    holds a few MB of it at most), at most ``max_file_audio_s`` long."""
+    file = spooled_file()
+    try:
+        encoder = StreamingEncoder(audio_format, streaming=False, file=file)
+        await encode_whole(chunks, encoder, settings.max_file_audio_s)
+        check_spoken(encoder, param)
+    except BaseException:
+        file.close()
+        raise
+    return SpooledFileResponse(file, media_type=encoder.content_type, headers=headers)
+
+
+def check_spoken(encoder: StreamingEncoder, param: str) -> None:
+    """Audio that came out empty (symbols the model says nothing for) is a 400."""
     if encoder.seconds == 0:
-        raise APIError(
-            400,
-            "'input' contains nothing that can be spoken.",
-            param="input",
-            code="nothing_to_speak",
-        )
-    return data
+        raise nothing_to_speak_error(param)
 
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -195,6 +231,7 @@ async def speech_response(
     job: Speakable,
     body: AudioRequest,
     settings: Settings,
+    request: Request,
     *,
     name: str,
 ) -> Response:
@@ -216,15 +253,15 @@ async def speech_response(
         return AdmittedStream(
             content, slot=slot, timeout_s=limit, media_type=media_type, headers=headers
         )
-    async with admitted(service, limit, f"{name} request"):
-        encoder = StreamingEncoder(audio_format, streaming=False)
-        data = await complete_file(service, job, encoder)
-    return Response(data, media_type=encoder.content_type, headers=disposition)
+    async with admitted(service, limit, f"{name} request", request):
+        return await complete_file(
+            service.stream(job, schedule=WHOLE), audio_format, settings, headers=disposition
+        )
 
 
 @router.post("/v1/audio/speech", responses=_AUDIO_RESPONSES, response_class=Response)
 async def create_speech(
-    body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep
+    body: SpeechRequest, service: SpeechServiceDep, settings: SettingsDep, request: Request
 ) -> Response:
     """Speak ``input``; OpenAI's ``POST /v1/audio/speech``.
 
@@ -234,7 +271,7 @@ async def create_speech(
     ``[pause:Ns]`` tags insert silence.
     """
     job = build_job(body, service, settings)
-    return await speech_response(service, job, body, settings, name="speech")
+    return await speech_response(service, job, body, settings, request, name="speech")
 
 
 def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Settings) -> Dialogue:
@@ -255,6 +292,7 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
         voice = resolve_voice(service.voices, speaker.voice, f"speakers.{name}")
         speakers[name] = (voice, speaker.speed or body.speed)
     turns = []
+    pause_s = body.gap * (len(body.turns) - 1)  # a gap follows every turn but the last
     for index, turn in enumerate(body.turns):
         param = f"turns[{index}]"
         if turn.speaker not in speakers:
@@ -265,13 +303,13 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
                 param=f"{param}.speaker",
                 code="unknown_speaker",
             )
-        specs = check_input(turn.text, settings.max_input_chars, param=f"{param}.text")
+        checked = check_input(turn.text, settings, param=f"{param}.text")
+        pause_s += checked.pause_s
         voice, speed = speakers[turn.speaker]
         turns.append(
             tagged_job(
                 service,
-                turn.text,
-                specs,
+                checked,
                 voice,
                 speed=speed,
                 language=language,
@@ -279,14 +317,18 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
                 param=f"{param}.text",
             )
         )
+    try:
+        check_total_pause(pause_s, settings.text_limits, what="the turns (gaps included)")
+    except TextRejectedError as e:
+        raise text_error(e, "turns") from e
     return Dialogue(tuple(turns), gap=body.gap)
 
 
 @router.post("/v1/audio/dialogue", responses=_AUDIO_RESPONSES, response_class=Response)
 async def create_dialogue(
-    body: DialogueRequest, service: SpeechServiceDep, settings: SettingsDep
+    body: DialogueRequest, service: SpeechServiceDep, settings: SettingsDep, request: Request
 ) -> Response:
     """Speak a script: each turn in its speaker's voice (and speed), ``gap`` seconds
     apart, streamed like ``/v1/audio/speech``."""
     dialogue = build_dialogue(body, service, settings)
-    return await speech_response(service, dialogue, body, settings, name="dialogue")
+    return await speech_response(service, dialogue, body, settings, request, name="dialogue")

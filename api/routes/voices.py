@@ -11,7 +11,7 @@ from api.errors import APIError
 from api.schemas import ErrorBody, SkippedVoiceFile, VoiceInfo, VoiceList
 from api.text.g2p import missing_reader
 from api.voices.formats import pt_bytes
-from api.voices.mixer import VoiceSpecError
+from api.voices.mixer import BlendCancelsError, VoiceSpecError
 from api.voices.store import (
     ProtectedVoiceError,
     UnknownVoiceError,
@@ -32,6 +32,8 @@ def resolve_voice(store: VoiceStore, spec: str, param: str = "voice") -> Voice:
     """The voice a name, OpenAI alias or blend spec means, or the API error saying why not."""
     try:
         return store.resolve(spec)
+    except BlendCancelsError as e:
+        raise APIError(400, str(e), param=param, code="voice_blend_cancels") from e
     except VoiceSpecError as e:
         raise APIError(400, str(e), param=param, code="invalid_voice_spec") from e
     except UnknownVoiceError as e:

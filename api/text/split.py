@@ -40,6 +40,7 @@ def split_sentences(text: str) -> Iterator[str]:
 
 
 MAX_PAUSE_SECONDS = 60.0
+"""The longest single pause by default (``max_pause_s``); the tag's syntax allows 999.999 s."""
 # A well-formed pause: [pause:1.5s], [pause:2], [PAUSE: 0.25 s]. Bounded repeats only.
 _PAUSE = r"\[pause:\s{0,3}(?P<seconds>\d{1,3}(?:\.\d{1,3})?)\s{0,3}s?\s{0,3}\]"
 # A voice switch: [voice:af_heart], [voice: jf_alpha(1)+jm_kumo(1)]; the spec is
@@ -79,9 +80,9 @@ class VoiceSwitch:
     spec: str
 
 
-def check_tags(text: str) -> list[str]:
-    """Raise ``TagError`` for the first malformed tag or over-long pause; return the
-    voice specs the tags name, in order of first appearance."""
+def check_tags(text: str, *, max_pause_s: float = MAX_PAUSE_SECONDS) -> list[str]:
+    """Raise ``TagError`` for the first malformed tag or a pause over ``max_pause_s``;
+    return the voice specs the tags name, in order of first appearance."""
     specs: dict[str, None] = {}
     for match in _TAG_LIKE.finditer(text):
         tag = _TAG.fullmatch(match.group())
@@ -97,13 +98,27 @@ def check_tags(text: str) -> list[str]:
             specs[tag.group("spec")] = None
             continue
         seconds = float(tag.group("seconds"))
-        if seconds > MAX_PAUSE_SECONDS:
+        if seconds > max_pause_s:
             raise TagError(
                 f"Pause tag {match.group()!r} asks for {seconds:g} s; the most is "
-                f"{MAX_PAUSE_SECONDS:g} s",
+                f"{max_pause_s:g} s",
                 "pause",
             )
     return list(specs)
+
+
+def pause_seconds(text: str) -> float:
+    """The silence the pause tags of ``text`` ask for, in all."""
+    return sum(
+        float(match.group("seconds"))
+        for match in _TAG.finditer(text)
+        if match.group("seconds") is not None
+    )
+
+
+def strip_tags(text: str) -> str:
+    """``text`` without its well-formed tags (what is left to be read)."""
+    return _TAG.sub(" ", text)
 
 
 def check_pause_tags(text: str) -> None:
@@ -120,7 +135,7 @@ def split_segments(text: str) -> Iterator[str | Pause | VoiceSwitch]:
         if match.group("spec") is not None:
             yield VoiceSwitch(match.group("spec"))
         else:
-            yield Pause(min(float(match.group("seconds")), MAX_PAUSE_SECONDS))
+            yield Pause(float(match.group("seconds")))
         start = match.end()
     if start < len(text):
         yield text[start:]

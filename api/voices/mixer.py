@@ -44,6 +44,25 @@ class VoiceSpecError(ValueError):
         self.problem = problem
 
 
+CANCELLED = 1e-4
+"""A blend whose rows shrink below this fraction of its added voices' size cancels
+out: what is left is rounding noise, not a voice."""
+
+
+class BlendCancelsError(VoiceSpecError):
+    """A blend whose subtracted voices cancel its added ones (``a-a``)."""
+
+    def __init__(self, spec: str) -> None:
+        ValueError.__init__(
+            self,
+            f"The voice blend {spec!r} cancels itself out: what it subtracts equals "
+            "what it adds, which leaves no voice. Subtract less, or other voices.",
+        )
+        self.spec = spec
+        self.position = 0
+        self.problem = "the blend cancels out"
+
+
 @dataclass(frozen=True)
 class VoiceTerm:
     name: str
@@ -189,6 +208,8 @@ def blend(spec: VoiceSpec, packs: dict[str, VoicePack]) -> VoicePack:
     # Keep each row's size: subtraction changes the timbre, not the scale.
     norm_added = np.linalg.norm(added, axis=-1, keepdims=True)
     norm_result = np.linalg.norm(result, axis=-1, keepdims=True)
+    if np.any(norm_result <= CANCELLED * norm_added):
+        raise BlendCancelsError(str(spec))
     scale = np.divide(norm_added, norm_result, out=np.ones_like(norm_added), where=norm_result > 0)
     rescaled: VoicePack = (result * scale).astype(np.float32)
     return rescaled

@@ -174,7 +174,7 @@ def test_say_rejects_blank_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
 ) -> None:
     assert main(["say", text, "-o", str(tmp_path / "out.wav")]) == 2
-    assert "nothing to say" in capsys.readouterr().err
+    assert "is empty" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("no_model_loading")
@@ -183,7 +183,7 @@ def test_say_reads_blank_stdin_as_nothing_to_say(
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
     assert main(["say", "-", "-o", str(tmp_path / "out.wav")]) == 2
-    assert "nothing to say" in capsys.readouterr().err
+    assert "is empty" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("fake_model")

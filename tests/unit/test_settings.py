@@ -38,7 +38,10 @@ def test_defaults(tmp_path: Path) -> None:
     assert not settings.public_metrics
     assert settings.max_body_bytes == 2 * 1024 * 1024
     assert settings.max_queued_requests == 2
-    assert settings.request_timeout_s == 0
+    assert settings.request_timeout_s == 8 * 3600
+    assert settings.max_pause_s == 60
+    assert settings.max_total_pause_s == 3600
+    assert settings.max_file_audio_s == 4 * 3600
     assert settings.shutdown_grace_s == 25
     assert settings.model_dir == tmp_path / "xdg" / "kokoro-server" / "model"
     assert settings.voices_dir == tmp_path / "xdg" / "kokoro-server" / "voices"
