@@ -7,6 +7,7 @@ import numpy.typing as npt
 import pytest
 
 from api.audio.encoder import FORMATS, StreamingEncoder
+from api.audio.spool import spooled_file
 from tests.wavcheck import EXPECTED_CONTENT_TYPES, decode, read_wav
 
 RATE = 24_000
@@ -52,6 +53,30 @@ def test_complete_file_is_returned_by_finalize(audio_format: str) -> None:
     assert not any(pieces)
     samples, rate = decode(whole)
     assert 1.99 <= len(samples) / rate <= 2.0 + 0.1
+
+
+@pytest.mark.parametrize("audio_format", [*CODECS, "wav", "pcm"])
+def test_complete_file_can_be_written_to_a_temporary_file(audio_format: str) -> None:
+    """Server responses are built in a spooled temporary file, not in memory: the file
+    holds exactly what ``finalize`` would have returned."""
+    _, expected = encode_all(audio_format, [tone(0.5)] * 4, streaming=False)
+    file = spooled_file()
+    encoder = StreamingEncoder(audio_format, streaming=False, file=file)
+    assert not any(encoder.encode(chunk) for chunk in [tone(0.5)] * 4)
+    assert encoder.finalize() == b""
+    file.seek(0)
+    written = file.read()
+    if audio_format in CODECS:  # an Ogg stream's serial number is random: compare audio
+        assert len(decode(written)[0]) == len(decode(expected)[0])
+    else:
+        assert written == expected
+    if audio_format == "wav":
+        assert read_wav(written).frames == 4 * round(0.5 * RATE)
+
+
+def test_a_file_is_only_for_complete_output() -> None:
+    with pytest.raises(ValueError, match="only for a complete"):
+        StreamingEncoder("mp3", streaming=True, file=spooled_file())
 
 
 def test_complete_mp3_has_a_length_header_and_streamed_mp3_has_none() -> None:

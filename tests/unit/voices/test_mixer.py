@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.voices.mixer import VoiceSpecError, blend, parse_voice_spec
+from api.voices.mixer import BlendCancelsError, VoiceSpecError, blend, parse_voice_spec
 from api.voices.packs import PACK_SHAPE
 
 NAMES = ["af_bella", "jf_alpha", "jm_kumo", "bm_george"]
@@ -105,6 +105,19 @@ def test_subtraction_moves_away_and_keeps_the_scale() -> None:
     np.testing.assert_allclose(
         np.linalg.norm(mixed, axis=-1), np.linalg.norm(PACKS["af_bella"], axis=-1), rtol=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    "spec", ["af_bella-af_bella", "af_bella(2)-af_bella(2)", "af_bella+jf_alpha-af_bella-jf_alpha"]
+)
+def test_a_blend_that_cancels_out_is_refused(spec: str) -> None:
+    with pytest.raises(BlendCancelsError, match="cancels itself out"):
+        blend(parse_voice_spec(spec), PACKS)
+
+
+def test_subtracting_almost_all_of_a_voice_leaves_that_voice() -> None:
+    mixed = blend(parse_voice_spec("af_bella-af_bella(0.99)"), PACKS)
+    np.testing.assert_allclose(mixed, PACKS["af_bella"], rtol=1e-4, atol=1e-5)
 
 
 names = st.sampled_from(NAMES)
