@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,13 @@ import pytest
 from faster_whisper import WhisperModel
 
 from api.app import load_service
-from api.backends.base import BackendUnavailableError, supports_timing
+from api.backends.base import (
+    BackendUnavailableError,
+    InferenceStoppedError,
+    StopSignal,
+    serving,
+    supports_timing,
+)
 from api.backends.select import (
     TORCH_INSTALL,
     Probe,
@@ -161,3 +169,32 @@ def test_auto_falls_back_to_the_cpu_when_cuda_cannot_start(model_files: ModelFil
 def test_an_explicit_cuda_that_cannot_start_is_an_error(model_files: ModelFiles) -> None:
     with pytest.raises(BackendUnavailableError, match="CUDAExecutionProvider"):
         load_backend(model_files, Settings(device="cuda"), probe=_claims_onnx_cuda)
+
+
+def test_a_stopped_request_stops_the_onnx_inference_part_way(real_service: SpeechService) -> None:
+    """ONNX Runtime's terminate flag, set through the request's stop signal, ends a
+    running inference between graph nodes: an abandoned request frees the thread at
+    once instead of after its chunk."""
+    backend = real_service.backend
+    tokens = real_service.vocabulary.encode("ðə kwˈɪk bɹˈWn fˈɑks " * 25)[:510]
+    style = real_service.voices.resolve("af_heart").style_for(len(tokens))
+    signal = StopSignal()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        with serving(signal):
+            try:
+                backend.synthesize(tokens, style, 1.0)
+                outcome.append(None)
+            except InferenceStoppedError as e:
+                outcome.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.3)  # a 510-token chunk takes seconds here
+    signal.stop()
+    worker.join(timeout=60)
+    assert outcome
+    assert isinstance(outcome[0], InferenceStoppedError)
+    # The session serves the next call as before.
+    assert backend.synthesize(tokens[:20], style, 1.0).size > 0
