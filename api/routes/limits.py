@@ -149,7 +149,15 @@ class AdmittedStream(StreamingResponse):
 
         try:
             with anyio.move_on_after(self.timeout_s or math.inf) as deadline:
-                await super().__call__(scope, receive, watched_send)
+                try:
+                    await super().__call__(scope, receive, watched_send)
+                except APIError as e:
+                    if started:
+                        raise
+                    # Refused before its first byte (nothing to speak): the client
+                    # gets the error itself rather than a 200 with an empty body.
+                    await error_response(e)(scope, receive, send)
+                    return
             if deadline.cancelled_caught:
                 logger.warning(
                     "stream of %s stopped at the time limit of %g s", scope["path"], self.timeout_s

@@ -122,6 +122,9 @@ async def encoded_audio(
                 data = await asyncio.to_thread(encoder.encode, audio)
                 if data:
                     yield data
+        # Nothing was said (symbols the model is silent on): before any byte has
+        # left, this still becomes the 400 (AdmittedStream holds the status line).
+        check_spoken(encoder, "input")
         tail = await asyncio.to_thread(encoder.finalize)
         finished = True
         if tail:

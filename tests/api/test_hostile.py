@@ -69,6 +69,20 @@ REFUSED = [
     pytest.param(
         SPEECH, speech("\u200b" * 90_000, stream=True), 400, "empty_input", id="zero-width-stream"
     ),
+    pytest.param(
+        SPEECH,
+        speech("♪ ^ |", stream=True, response_format="mp3"),
+        400,
+        "nothing_to_speak",
+        id="silent-symbols-stream",
+    ),
+    pytest.param(
+        SPEECH,
+        speech("♪ ^ |", stream_format="sse"),
+        400,
+        "nothing_to_speak",
+        id="silent-symbols-sse",
+    ),
     pytest.param(SPEECH, speech("[pause:10s]" * 5000), 400, "too_much_pause", id="pause-flood"),
     pytest.param(
         SPEECH,
