@@ -181,6 +181,19 @@ def test_a_long_stream_with_nuls_speaks_all_of_it(http: httpx.Client) -> None:
     assert len(hostile.content) == len(plain.content) > 24_000 * 2 * 60  # over a minute
 
 
+@pytest.mark.parametrize(
+    "text", ["1," * 50_000, "a" * 90_000, "😀" * 30_000, "日本語、" * 25_000, "\u0301x" * 50_000]
+)
+def test_the_longest_run_on_texts_are_read_in_bounded_time(http: httpx.Client, text: str) -> None:
+    """espeak-ng's time grows with the square of one call's text (50,000 "1," took
+    about 50 s in one call); read in bounded pieces it is seconds. A bound against
+    super-linear work, not a benchmark."""
+    started = time.monotonic()
+    response = post_raw(http, "/dev/phonemize", {"text": text})
+    assert response.status_code == 200
+    assert time.monotonic() - started < 20
+
+
 def test_error_messages_quoting_lone_surrogates_are_valid_json(http: httpx.Client) -> None:
     response = post_raw(http, SPEECH, speech("hi", voice="x\ud800y"))
     assert response.status_code == 400
