@@ -28,6 +28,8 @@ ERROR_TYPES = {
     409: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",
+    # A client that left before its complete file was ready never reads this one.
+    499: "invalid_request_error",
     500: "server_error",
     501: "server_error",
     504: "server_error",

@@ -275,6 +275,8 @@ def test_an_abandoned_complete_file_stops_within_its_chunk(
     calls = backend.calls
     time.sleep(0.3)
     assert backend.calls == calls, "a chunk started after the client left"
+    metrics = httpx.get(f"{running.url}/metrics").text
+    assert f'route="{path}",status="499"' in metrics
 
 
 def test_replayed_corpus_of_inputs_that_once_failed(http: httpx.Client) -> None:
