@@ -21,6 +21,10 @@ Part 2 sends one complete file of the 90,000-letter word and hangs up after
 5 s, times the fall of in-flight to 0, then times a short request and
 compares it with the same request timed before anything else ran.
 
+Part 3 sends the pause flood alone and reads it to its end (a 173 MB WAV),
+sampling RSS: the file is built in a temporary file, so RSS stays flat
+(target: under 64 MiB above where it started).
+
 The exit status is non-zero only when the bench itself breaks (the server
 unreachable, /metrics unreadable); a missed target is printed as MISS.
 """
@@ -280,13 +284,19 @@ class Figures:
     short_after_s: list[float] = field(default_factory=list)
     rss_final_mib: float = 0.0
     rss_after_mib: list[float] = field(default_factory=list)
-    """Sampled from the hang-up of the four to the end (part 2 included)."""
+    """Sampled from the end of part 1 (in-flight 0) to the end of part 2."""
     statuses: Counter[str] = field(default_factory=Counter)
+    flood: Outcome = field(default_factory=Outcome)
+    flood_rss_before_mib: float = 0.0
+    flood_rss_mib: list[float] = field(default_factory=list)
+    """Sampled while the pause flood alone is made and sent (part 3)."""
 
 
-def sample_rss(pid: int | None, into: list[float]) -> asyncio.Task[None]:
-    """A task that appends the server's RSS to ``into`` every 0.5 s until cancelled."""
-    return asyncio.create_task(every(SAMPLE_EVERY_S, lambda: into.append(rss_tree_mib(pid))))
+def sample_rss(
+    pid: int | None, into: list[float], period: float = SAMPLE_EVERY_S
+) -> asyncio.Task[None]:
+    """A task that appends the server's RSS to ``into`` every ``period`` until cancelled."""
+    return asyncio.create_task(every(period, lambda: into.append(rss_tree_mib(pid))))
 
 
 async def worst_four(
@@ -345,6 +355,27 @@ async def abandoned_file(
     figures.rss_final_mib = rss_tree_mib(args.server_pid)
 
 
+async def pause_flood_alone(
+    args: argparse.Namespace, figures: Figures, control: httpx.AsyncClient
+) -> None:
+    """The pause flood alone, made and read to its end: 3600 s of WAV (173 MB) pass
+    through a temporary file, not through the server's memory."""
+    await wait_idle(control, time.perf_counter(), args.drain_limit_s)
+    job = hostile_requests()[0]
+    figures.flood_rss_before_mib = rss_tree_mib(args.server_pid)
+    # Every 10 ms: the file is made and sent in well under a second.
+    sampler = sample_rss(args.server_pid, figures.flood_rss_mib, period=0.01)
+    print(f"part 3: {job.name} alone, to its end", flush=True)
+    try:
+        async with httpx.AsyncClient(
+            base_url=args.url, timeout=httpx.Timeout(None, connect=10)
+        ) as http:
+            await send(http, job, figures.flood)
+    finally:
+        sampler.cancel()
+        await asyncio.gather(sampler, return_exceptions=True)
+
+
 def seconds(value: float | None, limit_s: float) -> str:
     return f"{value:.2f} s" if value is not None else f"not within {limit_s:g} s"
 
@@ -360,6 +391,7 @@ def report(args: argparse.Namespace, figures: Figures) -> list[str]:
     idle = statistics.median(figures.short_idle_s)
     after = statistics.median(figures.short_after_s)
     failures = ", ".join(f"{n} {name}" for name, n in sorted(watch.health_failures.items()))
+    flood_peak = max(figures.flood_rss_mib, default=0.0)
     pid_note = "" if args.server_pid else " (no --server-pid: RSS not measured)"
     return [
         "### Hostile requests (bench/hostile.py)",
@@ -381,8 +413,7 @@ def report(args: argparse.Namespace, figures: Figures) -> list[str]:
         f"{verdict(0 < peak < RSS_TARGET_MIB)} |",
         f"| RSS at the hang-up | {figures.rss_end_mib:.0f} MiB | |",
         f"| RSS once in-flight is 0 | {figures.rss_drained_mib:.0f} MiB | |",
-        f"| RSS peak after the hang-up (part 2 included) | "
-        f"{max(figures.rss_after_mib, default=0.0):.0f} MiB | |",
+        f"| RSS peak during part 2 | {max(figures.rss_after_mib, default=0.0):.0f} MiB | |",
         f"| /health answered during the four | {len(watch.health_s)} of {watch.health_tries}"
         f"{f' ({failures})' if failures else ''} | all: {verdict(health_ok)} |",
         f"| /health latency max / p95 | {max(watch.health_s, default=float('nan')):.3f} / "
@@ -396,7 +427,12 @@ def report(args: argparse.Namespace, figures: Figures) -> list[str]:
         f"| short request, idle (median of {len(figures.short_idle_s)}) | {idle:.2f} s | |",
         f"| short request, after it all (median of {len(figures.short_after_s)}) | {after:.2f} s "
         f"| about idle: {verdict(after <= 1.5 * idle + 0.2)} |",
-        f"| RSS at the end | {figures.rss_final_mib:.0f} MiB | |",
+        f"| RSS at the end of part 2 | {figures.rss_final_mib:.0f} MiB | |",
+        f"| part 3, the pause flood alone: {figures.flood.describe()} | | |",
+        f"| RSS before part 3 / peak while it is made and sent "
+        f"({len(figures.flood_rss_mib)} samples) | "
+        f"{figures.flood_rss_before_mib:.0f} / {flood_peak:.0f} MiB"
+        f" | within 64 MiB: {verdict(flood_peak < figures.flood_rss_before_mib + 64)} |",
         "",
         "Synthesis responses counted by /metrics during the bench: "
         + (", ".join(f"{k}: {v}" for k, v in sorted(figures.statuses.items())) or "none")
@@ -432,6 +468,7 @@ async def run(args: argparse.Namespace) -> Figures:
             await abandoned_file(args, figures, control)
         finally:
             after.cancel()
+        await pause_flood_alone(args, figures, control)
         figures.statuses = await responses_by_status(control) - before
     return figures
 
