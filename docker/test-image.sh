@@ -172,6 +172,12 @@ check_inside() {
     done
     ok "model directory read-only to the server; no dev tools, no model part packages"
 
+    # Complete files past 4 MB are built in TMPDIR: on the volume, not the tmpfs.
+    local tmpdir
+    tmpdir=$(podman exec "$id" python -c 'import tempfile; print(tempfile.gettempdir())')
+    [[ $tmpdir == /data/tmp ]] || fail "temporary files go to $tmpdir, not /data/tmp"
+    ok "temporary files go to $tmpdir (the volume)"
+
     request_inside "$id" POST /v1/audio/speech \
         "$(speech_body af_heart mp3 'The model is inside the image, so nothing is downloaded.')" \
         >"$work/english.mp3" || fail "speech request (mp3)"
