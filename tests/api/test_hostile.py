@@ -147,6 +147,21 @@ def test_unusable_input_is_refused_and_the_connection_goes_on(
 
 
 @pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param('{"input": ' + "[" * 100_000 + "]" * 100_000 + "}", id="deep-array"),
+        pytest.param('{"input": "hi", "x": ' + '{"a":' * 50_000 + "1" + "}" * 50_001, id="deep"),
+        pytest.param('{"input": "hi", "speed": ' + "9" * 5000 + "}", id="huge-integer"),
+        pytest.param('{"input": "hi", "speed": NaN}', id="nan"),
+    ],
+)
+def test_hostile_json_is_a_400(http: httpx.Client, content: str) -> None:
+    response = http.post(SPEECH, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert post_raw(http, SPEECH, speech("Still here.")).status_code == 200
+
+
+@pytest.mark.parametrize(
     ("hostile", "plain"),
     [
         pytest.param("hello\x00world", "hello world", id="nul"),
