@@ -61,6 +61,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         EspeakG2P(),
         workers=settings.inference_workers,
         max_queued=settings.max_queued_requests,
+        audio_cache_bytes=settings.audio_cache_mb * 1024 * 1024,
     )
     # The first inference and the first espeak call pay one-off set-up costs;
     # pay them now, not in the first user's request.

@@ -71,6 +71,22 @@ class _ServiceCollector:
             "Admitted requests whose next chunk waits for a free inference worker.",
             value=service.queue_depth,
         )
+        cache = service.audio_cache
+        yield CounterMetricFamily(
+            "kokoro_audio_cache_hits",
+            "Requests answered from the audio cache (KOKORO_AUDIO_CACHE_MB).",
+            value=cache.hits,
+        )
+        yield CounterMetricFamily(
+            "kokoro_audio_cache_misses",
+            "Requests the audio cache did not hold (counted only while it is on).",
+            value=cache.misses,
+        )
+        yield GaugeMetricFamily(
+            "kokoro_audio_cache_bytes",
+            "Bytes of finished responses the audio cache holds.",
+            value=cache.size_bytes,
+        )
 
 
 class Metrics:

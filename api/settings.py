@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     longer ones stop with HTTP 413 that suggests ``stream: true``. The file is built in a
     temporary file (in ``TMPDIR``) past a few MB, never in memory."""
 
+    audio_cache_mb: int = Field(default=0, ge=0, le=65_536)
+    """Memory for finished responses, in MB, so that a repeated request (same text,
+    voice, speed, format ...) is answered at once with the same bytes; 0: off."""
+
     backend: Literal["auto", "onnx", "torch"] = "auto"
     """Inference backend: ``onnx`` (ONNX Runtime, the int8 model), ``torch`` (PyTorch,
     needs ``uv sync --extra torch``) or ``auto`` (PyTorch on a CUDA GPU, else ONNX)."""

@@ -13,6 +13,7 @@ from typing import TypeVar
 import numpy as np
 
 from api.admission import Admission
+from api.audio.cache import AudioCache
 from api.audio.silence import shape_silence, silence_pieces
 from api.backends.base import SAMPLE_RATE, Audio, Backend, StopSignal, serving
 from api.text.chunks import (
@@ -124,7 +125,8 @@ class SpeechService:
     request is never stuck behind all of a long one.
 
     ``admission`` bounds the requests taken on at once: ``workers`` being served
-    and ``max_queued`` more waiting their turn.
+    and ``max_queued`` more waiting their turn. ``audio_cache`` keeps finished
+    responses for repeats (off at 0 bytes).
     """
 
     def __init__(
@@ -136,12 +138,14 @@ class SpeechService:
         *,
         workers: int = 1,
         max_queued: int = 0,
+        audio_cache_bytes: int = 0,
     ) -> None:
         self.backend = backend
         self.voices = voices
         self.vocabulary = vocabulary
         self.g2p = g2p
         self.admission = Admission(workers + max_queued)
+        self.audio_cache = AudioCache(audio_cache_bytes)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro-infer")
         self._counts_lock = threading.Lock()
         self._waiting = 0

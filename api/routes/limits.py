@@ -119,7 +119,7 @@ class AdmittedStream(StreamingResponse):
 
     def __init__(
         self,
-        content: AsyncIterator[bytes] | AsyncIterator[str],
+        content: AsyncIterator[bytes | str],
         *,
         slot: Slot,
         timeout_s: float,
@@ -168,11 +168,12 @@ class AdmittedStream(StreamingResponse):
             # However the stream ended, stop its producer now (not when the
             # garbage collector finds the generator) and free the slot.
             with anyio.CancelScope(shield=True):
-                await _close(self.body_iterator)
+                await close_iterator(self.body_iterator)
             self.slot.release()
 
 
-async def _close(iterator: Any) -> None:
+async def close_iterator(iterator: Any) -> None:
+    """Close an async iterator now if it can be closed (an async generator)."""
     aclose = getattr(iterator, "aclose", None)
     if aclose is not None:
         await aclose()

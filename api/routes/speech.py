@@ -10,12 +10,13 @@ from contextlib import aclosing
 
 from fastapi import APIRouter, Request, Response
 
+from api.audio.cache import AudioCache, CachedResponse, response_key, voice_digest
 from api.audio.encoder import FORMATS, StreamingEncoder
 from api.audio.spool import SpooledFileResponse, spooled_file
 from api.backends.base import Audio
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
-from api.routes.limits import AdmittedStream, admit, admitted
+from api.routes.limits import AdmittedStream, admit, admitted, close_iterator
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
 from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
@@ -229,6 +230,62 @@ _AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+def cache_key(job: Speakable, body: AudioRequest) -> str:
+    """Everything that shapes the response's bytes (see ``api.audio.cache``)."""
+    turns = job.turns if isinstance(job, Dialogue) else (job,)
+    parts: list[object] = [
+        "dialogue" if isinstance(job, Dialogue) else "speech",
+        body.response_format,
+        body.stream_format,
+        body.streamed,
+        job.gap if isinstance(job, Dialogue) else None,
+    ]
+    for turn in turns:
+        parts += [
+            turn.text,
+            voice_digest(turn.voice),
+            turn.speed,
+            turn.language,
+            turn.normalization.model_dump() if turn.normalization else None,
+            sorted((spec, voice_digest(voice)) for spec, voice in turn.tag_voices.items()),
+        ]
+    return response_key(parts)
+
+
+async def kept_in_cache(
+    content: AsyncIterator[bytes | str],
+    cache: AudioCache,
+    key: str,
+    media_type: str,
+) -> AsyncGenerator[bytes | str, None]:
+    """``content`` as it is, and, once it has run to its end, kept in ``cache`` (a
+    client that leaves, an error or a response too large keeps nothing)."""
+    parts: list[bytes] = []
+    size = 0
+    keeping = True
+    try:
+        async for piece in content:
+            if keeping:
+                data = piece.encode() if isinstance(piece, str) else piece
+                size += len(data)
+                keeping = size <= cache.largest_entry
+                if keeping:
+                    parts.append(data)
+                else:
+                    parts.clear()
+            yield piece
+    finally:
+        await close_iterator(content)
+    if keeping:
+        cache.put(key, CachedResponse(b"".join(parts), media_type))
+
+
+def cached_response(hit: CachedResponse, body: AudioRequest, headers: dict[str, str]) -> Response:
+    streamed = body.stream_format == "sse" or body.streamed
+    extra = {**(_STREAM_HEADERS if streamed else {}), **headers, "X-Cache": "hit"}
+    return Response(hit.content, media_type=hit.media_type, headers=extra)
+
+
 async def speech_response(
     service: SpeechService,
     job: Speakable,
@@ -243,23 +300,35 @@ async def speech_response(
     audio_format = body.response_format
     disposition = {"Content-Disposition": f'inline; filename="{name}.{audio_format}"'}
     limit = settings.request_timeout_s
+    cache = service.audio_cache
+    key = cache_key(job, body) if cache.enabled else ""
+    if cache.enabled and (hit := cache.get(key)) is not None:
+        # A repeat: the same bytes at once, without a slot or any compute.
+        return cached_response(hit, body, {} if body.stream_format == "sse" else disposition)
     if body.stream_format == "sse" or body.streamed:
         slot = admit(service)
         encoder = StreamingEncoder(audio_format, streaming=True)
-        content: AsyncIterator[bytes] | AsyncIterator[str]
+        content: AsyncIterator[bytes | str]
         if body.stream_format == "sse":
             content, media_type = sse_events(service, job, encoder), "text/event-stream"
             headers = _STREAM_HEADERS
         else:
             content, media_type = encoded_audio(service, job, encoder), encoder.content_type
             headers = {**_STREAM_HEADERS, **disposition}
+        if cache.enabled:
+            content = kept_in_cache(content, cache, key, media_type)
         return AdmittedStream(
             content, slot=slot, timeout_s=limit, media_type=media_type, headers=headers
         )
     async with admitted(service, limit, f"{name} request", request):
-        return await complete_file(
+        response = await complete_file(
             service.stream(job, schedule=WHOLE), audio_format, settings, headers=disposition
         )
+    if cache.enabled and response.size <= cache.largest_entry:
+        data = await asyncio.to_thread(response.file.read)
+        response.file.seek(0)
+        cache.put(key, CachedResponse(data, FORMATS[audio_format].content_type))
+    return response
 
 
 @router.post("/v1/audio/speech", responses=_AUDIO_RESPONSES, response_class=Response)
