@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -16,6 +15,7 @@ from api.admission import Admission
 from api.audio.cache import AudioCache
 from api.audio.silence import shape_silence, silence_pieces
 from api.backends.base import SAMPLE_RATE, Audio, Backend, StopSignal, serving
+from api.scheduler import DeadlineScheduler, Pacing
 from api.text.chunks import (
     STREAMING,
     WHOLE,
@@ -78,6 +78,12 @@ class SpeechJob:
                 yield segment
             else:
                 yield Utterance(segment, voice, self.language_for(voice))
+
+
+def _seconds_of(item: object) -> float:
+    """Seconds of audio in a chunk: an array, or anything with an ``audio`` array."""
+    audio = getattr(item, "audio", item)
+    return len(audio) / SAMPLE_RATE if isinstance(audio, np.ndarray) else 0.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ class SpeechService:
         self.g2p = g2p
         self.admission = Admission(workers + max_queued)
         self.audio_cache = AudioCache(audio_cache_bytes)
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kokoro-infer")
+        self._scheduler = DeadlineScheduler(workers)
         self._counts_lock = threading.Lock()
         self._waiting = 0
         self._audio_samples = 0
@@ -255,10 +261,17 @@ class SpeechService:
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
     async def stream(
-        self, job: Speakable, *, schedule: ChunkSchedule = STREAMING, prefetch: int = 1
+        self,
+        job: Speakable,
+        *,
+        schedule: ChunkSchedule = STREAMING,
+        prefetch: int = 1,
+        listener: bool = True,
     ) -> AsyncGenerator[Audio, None]:
         """Audio chunks of ``job`` as they are made (see ``run_chunks``)."""
-        chunks = self.run_chunks(self.synthesize(job, schedule), prefetch=prefetch)
+        chunks = self.run_chunks(
+            self.synthesize(job, schedule), prefetch=prefetch, listener=listener
+        )
         async with contextlib.aclosing(chunks):
             async for audio in chunks:
                 self.count_audio(audio)
@@ -268,24 +281,26 @@ class SpeechService:
         self, phonemes: str, voice: Voice, speed: float = 1.0
     ) -> AsyncGenerator[Audio, None]:
         """Audio chunks for phonemes in Kokoro's alphabet, as they are made."""
-        chunks = self.run_chunks(self.synthesize_phonemes(phonemes, voice, speed))
+        chunks = self.run_chunks(self.synthesize_phonemes(phonemes, voice, speed), listener=False)
         async with contextlib.aclosing(chunks):
             async for audio in chunks:
                 self.count_audio(audio)
                 yield audio
 
     async def run_chunks(
-        self, chunks: Generator[T, None, None], *, prefetch: int = 1
+        self, chunks: Generator[T, None, None], *, prefetch: int = 1, listener: bool = False
     ) -> AsyncGenerator[T, None]:
-        """The items of a blocking generator, each computed on the inference pool.
+        """The items of a blocking generator, each computed on the inference threads.
 
         A producer task computes up to ``prefetch`` items ahead of the consumer,
-        so chunk k+1 is computed while chunk k is encoded and sent. Closing the
-        iterator (a client that went away, a time limit) cancels the producer:
-        no further chunk is started, and the one running is stopped where the
-        backend can stop it.
+        so chunk k+1 is computed while chunk k is encoded and sent. Each chunk is
+        queued with its deadline (``api.scheduler``): for a ``listener``, when the
+        audio made so far runs out for someone playing it from its first chunk;
+        for a complete file, a few seconds later. Closing the iterator (a client
+        that went away, a time limit) cancels the producer: no further chunk is
+        started, and the one running is stopped where the backend can stop it.
         """
-        loop = asyncio.get_running_loop()
+        pacing = Pacing(listener)
         queue: asyncio.Queue[T | BaseException | None] = asyncio.Queue(maxsize=prefetch)
         state = {"queued": False, "abandoned": False}
         stop = StopSignal()
@@ -305,7 +320,10 @@ class SpeechService:
                     with self._counts_lock:
                         state["queued"] = True
                         self._waiting += 1
-                    item = await loop.run_in_executor(self._executor, next_chunk)
+                    future = self._scheduler.submit(pacing.deadline(), next_chunk)
+                    item = await asyncio.wrap_future(future)
+                    if item is not None:
+                        pacing.handed_out(_seconds_of(item))
                     await queue.put(item)
                     if item is None:
                         return
@@ -338,4 +356,4 @@ class SpeechService:
         self.g2p.ensure_available(language)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._scheduler.shutdown()

@@ -322,7 +322,10 @@ async def speech_response(
         )
     async with admitted(service, limit, f"{name} request", request):
         response = await complete_file(
-            service.stream(job, schedule=WHOLE), audio_format, settings, headers=disposition
+            service.stream(job, schedule=WHOLE, listener=False),
+            audio_format,
+            settings,
+            headers=disposition,
         )
     if cache.enabled and response.size <= cache.largest_entry:
         data = await asyncio.to_thread(response.file.read)

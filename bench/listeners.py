@@ -1,0 +1,137 @@
+"""Listeners: clients that play each stream in real time from its first byte.
+
+Run against a running server::
+
+    uv run --group dev python -m bench.listeners --url http://127.0.0.1:8880 --markdown l.md
+
+Each client streams the ferry paragraph (18.6 s of speech) as pcm and plays it
+as a player would: playback starts with the first byte and runs at real time;
+when the audio received so far runs out, the listener hears nothing (an
+underrun) until more arrives, and playback resumes from there. Scenarios: 1
+client; 4 clients at once; a short request sent while 3 long streams play (3 s
+after they started). Per scenario: first audio (median and worst), underruns
+(how many, and their total length on the worst stream), 429s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.latency import machine
+from bench.texts import PARAGRAPH
+
+BYTES_PER_SECOND = 24_000 * 2
+SHORT = "Turn left at the next corner."
+
+
+@dataclass
+class Listening:
+    status: int = 0
+    first_audio_s: float | None = None
+    underruns: int = 0
+    silent_s: float = 0.0
+    audio_s: float = 0.0
+    done_s: float = 0.0
+    arrivals: list[tuple[float, int]] = field(default_factory=list)
+
+    def play(self) -> None:
+        """Replay the arrivals as a player would, counting the moments it runs dry."""
+        if not self.arrivals:
+            return
+        self.first_audio_s = self.arrivals[0][0]
+        runs_out = self.first_audio_s  # when the audio received so far has been played
+        for at, size in self.arrivals:
+            if at > runs_out + 0.001:  # a gap a listener hears (1 ms of slack for timing)
+                self.underruns += 1
+                self.silent_s += at - runs_out
+                runs_out = at
+            runs_out += size / BYTES_PER_SECOND
+            self.audio_s += size / BYTES_PER_SECOND
+
+
+async def listen(http: httpx.AsyncClient, text: str, started: float) -> Listening:
+    listening = Listening()
+    body = {"input": text, "voice": "af_heart", "response_format": "pcm", "stream": True}
+    async with http.stream("POST", "/v1/audio/speech", json=body) as response:
+        listening.status = response.status_code
+        async for piece in response.aiter_raw():
+            if response.status_code == 200 and piece:
+                listening.arrivals.append((time.perf_counter() - started, len(piece)))
+    listening.done_s = time.perf_counter() - started
+    listening.play()
+    return listening
+
+
+async def scenario(url: str, texts: list[tuple[float, str]]) -> list[Listening]:
+    """Each (delay, text) listened to from ``delay`` seconds after the start."""
+    async with httpx.AsyncClient(
+        base_url=url, timeout=300, limits=httpx.Limits(max_connections=16)
+    ) as http:
+
+        async def later(delay: float, text: str) -> Listening:
+            await asyncio.sleep(delay)
+            return await listen(http, text, time.perf_counter())
+
+        return list(await asyncio.gather(*(later(d, t) for d, t in texts)))
+
+
+def row(name: str, results: list[Listening]) -> str:
+    served = [r for r in results if r.status == 200]
+    refused = sum(r.status == 429 for r in results)
+    firsts = [r.first_audio_s for r in served if r.first_audio_s is not None]
+    worst = max(served, key=lambda r: r.silent_s, default=None)
+    return (
+        f"| {name} | {len(served)} of {len(results)} ({refused} got 429) | "
+        f"{statistics.median(firsts):.2f} / {max(firsts):.2f} s | "
+        f"{sum(r.underruns for r in served)} | "
+        f"{worst.silent_s if worst else 0:.2f} s | "
+        f"{max((r.done_s for r in served), default=0):.1f} s |"
+    )
+
+
+async def run(url: str) -> list[str]:
+    await scenario(url, [(0.0, SHORT)])  # warm-up
+    one = await scenario(url, [(0.0, PARAGRAPH)])
+    four = await scenario(url, [(0.0, PARAGRAPH)] * 4)
+    mixed = await scenario(url, [(0.0, PARAGRAPH)] * 3 + [(3.0, SHORT)])
+    return [
+        row("1 client, paragraph", one),
+        row("4 clients at once, paragraph", four),
+        row("3 paragraphs + a short request 3 s later (all)", mixed),
+        row("... the short request alone", mixed[3:]),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8880")
+    parser.add_argument("--label", default="", help="a name for this run in the table's title")
+    parser.add_argument("--markdown", type=Path, help="append the table to this file")
+    args = parser.parse_args()
+    rows = asyncio.run(run(args.url))
+    lines = [
+        f"### Listeners {args.label}(bench/listeners.py)",
+        "",
+        f"{machine()}; {args.url}; pcm streams of the ferry paragraph (18.6 s) with af_heart.",
+        "",
+        "| scenario | served | first audio median / worst | underruns | silent on the worst "
+        "stream | last stream done |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+    ]
+    print("\n".join(lines))
+    if args.markdown:
+        with args.markdown.open("a") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

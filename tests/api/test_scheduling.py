@@ -1,0 +1,82 @@
+"""A new request's first chunk goes ahead of chunks for streams that are ahead of their
+listeners (earliest deadline first), on a real uvicorn with the fake model."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from api.backends.base import Audio
+from api.backends.fake import FakeBackend
+from api.settings import Settings
+from tests.serverthread import ServerThread
+
+SPEECH = "/v1/audio/speech"
+LONG = "A long story that keeps going, sentence after sentence, for a good while. " * 40
+
+
+class RecordingBackend(FakeBackend):
+    """The fake model, noting the style row of every call in the order calls start."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay=delay)
+        self.styles: list[npt.NDArray[np.float32]] = []
+        self._lock = threading.Lock()
+
+    def synthesize(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> Audio:
+        with self._lock:
+            self.styles.append(np.asarray(style, dtype=np.float32).reshape(-1).copy())
+        return super().synthesize(tokens, style, speed)
+
+
+def test_a_new_request_goes_ahead_of_streams_that_are_ahead(settings: Settings) -> None:
+    streams = 5
+    backend = RecordingBackend(delay=0.15)
+    busy = settings.model_copy(update={"inference_workers": 1, "max_queued_requests": streams})
+    with ServerThread(busy, backend) as server:
+        adam = server.app.state.speech.voices.resolve("am_adam").pack.reshape(510, 256)
+        received = [0] * streams
+
+        stop = threading.Event()
+
+        def listen(index: int) -> None:
+            body = {"input": LONG, "voice": "af_heart", "response_format": "pcm"}
+            http = httpx.Client(base_url=server.url, timeout=120)
+            with http, http.stream("POST", SPEECH, json=body) as response:
+                for piece in response.iter_bytes():
+                    received[index] += len(piece)
+                    if stop.is_set():
+                        return  # hang up
+
+        listeners = [
+            threading.Thread(target=listen, args=(i,), daemon=True) for i in range(streams)
+        ]
+        for listener in listeners:
+            listener.start()
+        deadline = time.monotonic() + 60
+        # Every stream has had audio for a few seconds of playback: all are ahead.
+        while min(received) < 24_000 * 2 * 5:
+            assert time.monotonic() < deadline, received
+            time.sleep(0.02)
+        before = len(backend.styles)
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            short = http.post(SPEECH, json={"input": "Hello there.", "voice": "am_adam"})
+        assert short.status_code == 200
+        calls = backend.styles[before:]
+        first_adam = next(
+            i for i, style in enumerate(calls) if np.isclose(adam, style).all(axis=1).any()
+        )
+        # First in, first out, it would wait behind the running chunk and the next
+        # chunk of each of the other streams (5 calls); earliest deadline first,
+        # behind the running one (and at most one started while the request travelled).
+        stop.set()
+        for listener in listeners:
+            listener.join(timeout=30)
+        assert first_adam <= 2, first_adam
