@@ -46,6 +46,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.latency import machine
+from bench.report import publish
 
 VOICE = "af_heart"
 SHORT_TEXT = "Thank you, that is all for today."
@@ -489,10 +490,7 @@ def main() -> None:
     except BenchError as e:
         sys.exit(f"bench broken: {e}")
     lines = report(args, figures)
-    print("\n".join(lines))
-    if args.markdown:
-        with args.markdown.open("a") as out:
-            out.write("\n".join(lines) + "\n\n")
+    publish(lines, args.markdown)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench.latency import machine
+from bench.report import publish
 from bench.texts import PARAGRAPH
 
 BYTES_PER_SECOND = 24_000 * 2
@@ -127,10 +128,7 @@ def main() -> None:
         *rows,
         "",
     ]
-    print("\n".join(lines))
-    if args.markdown:
-        with args.markdown.open("a") as out:
-            out.write("\n".join(lines) + "\n")
+    publish(lines, args.markdown)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from bench.latency import machine
+from bench.report import publish
 from bench.texts import PARAGRAPH
 
 VOICE = "af_heart"
@@ -304,10 +305,7 @@ def main() -> None:
         ),
         "",
     ]
-    print("\n".join(lines))
-    if args.markdown:
-        with args.markdown.open("a") as out:
-            out.write("\n".join(lines) + "\n")
+    publish(lines, args.markdown)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import numpy as np
 from api.audio.silence import speech_bounds
 from api.backends.onnx import ONNX_OUTPUT_GAIN
 from bench.latency import machine
+from bench.report import publish
 from bench.texts import PARAGRAPH
 
 SHORT = "Turn left at the next corner."
@@ -198,10 +199,7 @@ def main() -> None:
     finally:
         service.close()
     lines = report(profiles, args.threads)
-    print("\n".join(lines))
-    if args.markdown:
-        with args.markdown.open("a") as out:
-            out.write("\n".join(lines) + "\n")
+    publish(lines, args.markdown)
 
 
 if __name__ == "__main__":
