@@ -71,6 +71,20 @@ class _ServiceCollector:
             "Admitted requests whose next chunk waits for a free inference worker.",
             value=service.queue_depth,
         )
+        yield CounterMetricFamily(
+            "kokoro_late_chunks",
+            "Chunks of streams ready only after their listener, playing from the first "
+            "audio, had run out (the listener heard a gap).",
+            value=service.late_chunks,
+        )
+        rate = service.compute_rate
+        if rate is not None:
+            yield GaugeMetricFamily(
+                "kokoro_compute_seconds_per_audio_second",
+                "Seconds of inference per second of audio made, a running mean over the "
+                "recent chunks (below 1 / listeners keeps every listener served).",
+                value=rate,
+            )
         cache = service.audio_cache
         yield CounterMetricFamily(
             "kokoro_audio_cache_hits",

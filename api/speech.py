@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -31,6 +32,9 @@ from api.text.split import Pause, VoiceSwitch, split_segments, split_sentences
 from api.voices.store import Voice, VoiceStore
 
 T = TypeVar("T")
+
+_RATE_DECAY = 0.98
+"""Weight of the past in the compute-rate estimate, per chunk."""
 
 G2P_MAX_CHARS = 1000
 """Longest text handed to the G2P in one call (a sentence is cut at a clause, a word
@@ -156,6 +160,9 @@ class SpeechService:
         self._counts_lock = threading.Lock()
         self._waiting = 0
         self._audio_samples = 0
+        self._late_chunks = 0
+        self._compute_s = 0.0
+        self._computed_audio_s = 0.0
 
     @property
     def queue_depth(self) -> int:
@@ -166,6 +173,24 @@ class SpeechService:
     def audio_seconds(self) -> float:
         """Seconds of audio handed to responses since the start."""
         return self._audio_samples / SAMPLE_RATE
+
+    @property
+    def late_chunks(self) -> int:
+        """Chunks of streams that were ready only after their listener ran out."""
+        return self._late_chunks
+
+    @property
+    def compute_rate(self) -> float | None:
+        """Seconds of inference per second of audio, a running mean (None before any)."""
+        if self._computed_audio_s == 0:
+            return None
+        return self._compute_s / self._computed_audio_s
+
+    def _count_compute(self, seconds: float, audio: Audio) -> None:
+        with self._counts_lock:
+            # An exponential mean over about the last 50 chunks, weighted by audio.
+            self._compute_s = self._compute_s * _RATE_DECAY + seconds
+            self._computed_audio_s = self._computed_audio_s * _RATE_DECAY + len(audio) / SAMPLE_RATE
 
     def count_audio(self, audio: Audio) -> None:
         with self._counts_lock:
@@ -251,7 +276,9 @@ class SpeechService:
         punctuation pause (it costs a look one chunk ahead, so only when given)."""
         for phonemes, last in _with_last(chunks, look_ahead=end_pause is not None):
             tokens = self.vocabulary.encode(phonemes)
+            started = time.perf_counter()
             audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)
+            self._count_compute(time.perf_counter() - started, audio)
             pause = end_pause if last and end_pause is not None else pause_after(phonemes) / speed
             yield shape_silence(audio, pause_seconds=pause)
 
@@ -320,8 +347,12 @@ class SpeechService:
                     with self._counts_lock:
                         state["queued"] = True
                         self._waiting += 1
-                    future = self._scheduler.submit(pacing.deadline(), next_chunk)
+                    due = pacing.deadline()
+                    future = self._scheduler.submit(due, next_chunk)
                     item = await asyncio.wrap_future(future)
+                    if listener and pacing.first_audio is not None and time.monotonic() > due:
+                        with self._counts_lock:
+                            self._late_chunks += 1
                     if item is not None:
                         pacing.handed_out(_seconds_of(item))
                     await queue.put(item)

@@ -80,3 +80,24 @@ def test_a_new_request_goes_ahead_of_streams_that_are_ahead(settings: Settings) 
         for listener in listeners:
             listener.join(timeout=30)
         assert first_adam <= 2, first_adam
+
+
+def test_metrics_count_late_chunks_and_estimate_the_compute_rate(settings: Settings) -> None:
+    """A model slower than real time (0.3 s per chunk of a fraction of a second of
+    audio): the listener runs dry before each chunk, and /metrics says so."""
+    backend = FakeBackend(delay=0.3)
+    text = " [pause:0.01s] ".join(["One.", "Two.", "Three.", "Four."])
+    with (
+        ServerThread(settings, backend) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        body = {"input": text, "voice": "af_heart", "response_format": "pcm", "speed": 4.0}
+        assert http.post(SPEECH, json=body).status_code == 200
+        metrics = http.get("/metrics").text
+    values = {
+        line.split()[0]: float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("kokoro_") and not line.startswith("#")
+    }
+    assert values["kokoro_late_chunks_total"] >= 2
+    assert values["kokoro_compute_seconds_per_audio_second"] > 1.0
