@@ -33,19 +33,13 @@ import numpy as np
 from bench.latency import machine
 from bench.report import publish
 from bench.texts import PARAGRAPH
+from tests.integration.speechcheck import SENTENCES as TEST_SENTENCES
 
 VOICE = "af_heart"
 FRAME = 600
 """Audio samples per duration frame at 24 kHz."""
-SENTENCES = [
-    "The quick brown fox jumps over the lazy dog.",
-    "She sells fresh bread at the corner market.",
-    "Please call me back when you have a moment.",
-    "The weather today is sunny with a light breeze.",
-    "Reading books is a wonderful way to learn new things.",
-    "We will meet at the station in the morning.",
-    "Turn left at the next corner.",
-]
+SENTENCES = [*TEST_SENTENCES, "Turn left at the next corner."]
+"""The integration tests' listening sentences, and the one-line sentence of issue 16."""
 
 
 def clamp_padding(source: Path, target: Path, frames: int, *, start: bool = True) -> None:

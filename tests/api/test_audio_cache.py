@@ -9,12 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
 from api.audio.cache import AudioCache, CachedResponse
 from api.backends.fake import FakeBackend
 from api.routes.speech import kept_in_cache
 from api.settings import Settings
-from tests.appclient import CHECKED_ERRORS
 
 pytestmark = pytest.mark.anyio
 
@@ -24,21 +22,10 @@ DOOR = {"input": "The front door is open.", "voice": "af_heart"}
 
 
 @pytest.fixture
-async def cached_app(settings: Settings, fake_backend: FakeBackend) -> AsyncIterator[FastAPI]:
-    application = create_app(
-        settings.model_copy(update={"audio_cache_mb": 8}), backend=fake_backend
-    )
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def http(cached_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=cached_app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", event_hooks=CHECKED_ERRORS
-    ) as client:
-        yield client
+def settings(settings: Settings) -> Settings:
+    """The shared test settings with the cache on (conftest's ``app`` and ``client``
+    use these in this module)."""
+    return settings.model_copy(update={"audio_cache_mb": 8})
 
 
 @pytest.mark.parametrize(
@@ -60,18 +47,18 @@ async def http(cached_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     ],
 )
 async def test_a_repeat_is_the_same_bytes_without_any_compute(
-    http: httpx.AsyncClient, fake_backend: FakeBackend, path: str, body: dict[str, Any]
+    client: httpx.AsyncClient, fake_backend: FakeBackend, path: str, body: dict[str, Any]
 ) -> None:
-    first = await http.post(path, json=body)
+    first = await client.post(path, json=body)
     calls = fake_backend.calls
-    again = await http.post(path, json=body)
+    again = await client.post(path, json=body)
     assert first.status_code == again.status_code == 200
     assert again.content == first.content  # an Ogg stream's random serial number too
     assert again.headers["content-type"] == first.headers["content-type"]
     assert again.headers["x-cache"] == "hit"
     assert "x-cache" not in first.headers
     assert fake_backend.calls == calls
-    metrics = (await http.get("/metrics")).text
+    metrics = (await client.get("/metrics")).text
     assert "kokoro_audio_cache_hits_total 1.0" in metrics
     assert "kokoro_audio_cache_misses_total 1.0" in metrics
 
@@ -89,54 +76,44 @@ async def test_a_repeat_is_the_same_bytes_without_any_compute(
     ],
 )
 async def test_anything_that_changes_the_bytes_is_a_new_request(
-    http: httpx.AsyncClient, fake_backend: FakeBackend, change: dict[str, Any]
+    client: httpx.AsyncClient, fake_backend: FakeBackend, change: dict[str, Any]
 ) -> None:
-    await http.post(SPEECH, json=DOOR)
+    await client.post(SPEECH, json=DOOR)
     calls = fake_backend.calls
-    other = await http.post(SPEECH, json={**DOOR, **change})
+    other = await client.post(SPEECH, json={**DOOR, **change})
     assert other.status_code == 200
     assert "x-cache" not in other.headers
     assert fake_backend.calls > calls
 
 
 async def test_a_mix_replaced_under_its_name_is_not_served_from_the_cache(
-    http: httpx.AsyncClient, fake_backend: FakeBackend
+    client: httpx.AsyncClient, fake_backend: FakeBackend
 ) -> None:
     mix = {"voices": "af_heart+am_adam", "name": "doorbell"}
-    assert (await http.post("/v1/audio/voices/combine", json=mix)).status_code == 200
+    assert (await client.post("/v1/audio/voices/combine", json=mix)).status_code == 200
     body = {**DOOR, "voice": "doorbell", "response_format": "pcm"}
-    first = await http.post(SPEECH, json=body)
+    first = await client.post(SPEECH, json=body)
     replaced = {"voices": "am_adam", "name": "doorbell", "overwrite": True}
-    assert (await http.post("/v1/audio/voices/combine", json=replaced)).status_code == 200
+    assert (await client.post("/v1/audio/voices/combine", json=replaced)).status_code == 200
     calls = fake_backend.calls
-    after = await http.post(SPEECH, json=body)
+    after = await client.post(SPEECH, json=body)
     assert fake_backend.calls > calls
     assert after.content != first.content  # another voice, another pitch
 
 
 async def test_a_repeat_is_served_even_when_every_slot_is_taken(
-    http: httpx.AsyncClient, cached_app: FastAPI
+    client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    await http.post(SPEECH, json=DOOR)
-    admission = cached_app.state.speech.admission
+    await client.post(SPEECH, json=DOOR)
+    admission = app.state.speech.admission
     slots = [admission.admit() for _ in range(admission.limit)]
     try:
-        assert (await http.post(SPEECH, json=DOOR)).status_code == 200
-        busy = await http.post(SPEECH, json={**DOOR, "input": "Someone is at the door."})
+        assert (await client.post(SPEECH, json=DOOR)).status_code == 200
+        busy = await client.post(SPEECH, json={**DOOR, "input": "Someone is at the door."})
         assert busy.status_code == 429
     finally:
         for slot in slots:
             slot.release()
-
-
-async def test_the_cache_is_off_by_default(
-    client: httpx.AsyncClient, fake_backend: FakeBackend
-) -> None:
-    await client.post(SPEECH, json=DOOR)
-    calls = fake_backend.calls
-    again = await client.post(SPEECH, json=DOOR)
-    assert "x-cache" not in again.headers
-    assert fake_backend.calls > calls
 
 
 async def pieces(count: int) -> AsyncIterator[bytes | str]:

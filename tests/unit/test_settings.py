@@ -42,6 +42,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.max_pause_s == 60
     assert settings.max_total_pause_s == 3600
     assert settings.max_file_audio_s == 4 * 3600
+    assert settings.audio_cache_mb == 0  # repeats are computed again unless asked
     assert settings.shutdown_grace_s == 25
     assert settings.model_dir == tmp_path / "xdg" / "kokoro-server" / "model"
     assert settings.voices_dir == tmp_path / "xdg" / "kokoro-server" / "voices"
