@@ -21,7 +21,7 @@ from api.errors import document_errors, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import dev, health, metrics, models, speech, voices
 from api.settings import Settings
-from api.speech import SpeechService
+from api.speech import SpeechJob, SpeechService
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
 from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore, check_voice_settings
@@ -61,6 +61,7 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         EspeakG2P(),
         workers=settings.inference_workers,
         max_queued=settings.max_queued_requests,
+        capacity_headroom=settings.capacity_headroom,
         audio_cache_bytes=settings.audio_cache_mb * 1024 * 1024,
     )
     # The first inference and the first espeak call pay one-off set-up costs;
@@ -68,6 +69,10 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
     warm_up_voice = service.voices.resolve(settings.default_voice)
     for tokens in service.token_chunks(_WARM_UP_TEXT, "en-us"):
         backend.synthesize(tokens, warm_up_voice.style_for(len(tokens)), 1.0)
+    # Once more, measured: admission's first estimate of the compute rate. A short
+    # call costs more per second of audio than most, so the estimate errs on the
+    # side of admitting too few until real requests refine it.
+    service.synthesize_all(SpeechJob(_WARM_UP_TEXT, warm_up_voice))
     logger.info(
         "ready: backend=%s device=%s voices=%d in %.2f s",
         backend.name,

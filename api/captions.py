@@ -18,7 +18,7 @@ import numpy as np
 from api.audio.silence import shape_silence, silence_pieces, speech_bounds
 from api.backends.base import Audio, supports_timing
 from api.speech import SpeechJob, SpeechService, Utterance
-from api.text.chunks import WHOLE, pause_after
+from api.text.chunks import PLAN, pause_after
 from api.text.split import Pause
 from api.text.timestamps import WordTimestamp, word_timestamps
 
@@ -75,7 +75,7 @@ def captioned_chunks(
                     yield CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
                 continue
             for phonemes in service.phoneme_chunks(
-                piece.text, piece.language, WHOLE, job.normalization
+                piece.text, piece.language, PLAN, job.normalization
             ):
                 tokens = service.vocabulary.encode(phonemes)
                 raw, token_samples = backend.synthesize_timed(

@@ -8,6 +8,7 @@ depth, admitted requests) are read when Prometheus scrapes, not pushed.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -22,7 +23,12 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -37,6 +43,10 @@ FIRST_BYTE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 
 
 UNMATCHED = "(unmatched)"
 """Route label of requests no route matched: paths are not labels (unbounded)."""
+
+
+def _bound(bound: float) -> str:
+    return "+Inf" if math.isinf(bound) else f"{bound:g}"
 
 
 class _ServiceCollector:
@@ -62,8 +72,8 @@ class _ServiceCollector:
         )
         yield GaugeMetricFamily(
             "kokoro_request_slots",
-            "Synthesis requests admitted at most at once (KOKORO_INFERENCE_WORKERS + "
-            "KOKORO_MAX_QUEUED_REQUESTS); more get 429.",
+            "The cap on synthesis requests in progress at once (KOKORO_INFERENCE_WORKERS + "
+            "KOKORO_MAX_QUEUED_REQUESTS); more get 429 (capacity may refuse sooner).",
             value=service.admission.limit,
         )
         yield GaugeMetricFamily(
@@ -81,10 +91,34 @@ class _ServiceCollector:
         if rate is not None:
             yield GaugeMetricFamily(
                 "kokoro_compute_seconds_per_audio_second",
-                "Seconds of inference per second of audio made, a running mean over the "
-                "recent chunks (below 1 / listeners keeps every listener served).",
+                "Seconds of inference per second of audio delivered, a running mean over "
+                "the recent chunks: admission's estimate of the machine's speed.",
                 value=rate,
             )
+        capacity = service.admission.capacity()
+        if capacity is not None:
+            yield GaugeMetricFamily(
+                "kokoro_capacity_streams",
+                "Real-time streams the inference pool can serve at once, from the compute "
+                "rate (KOKORO_CAPACITY_HEADROOM of it is admitted).",
+                value=capacity,
+            )
+        least = service.admission.min_slack_s()
+        if least is not None:
+            yield GaugeMetricFamily(
+                "kokoro_min_slack_seconds",
+                "Seconds until the next chunk is due for the request in progress nearest "
+                "its deadline (negative: its listener has run dry).",
+                value=least,
+            )
+        buckets, total = service.chunk_slack()
+        yield HistogramMetricFamily(
+            "kokoro_chunk_slack_seconds",
+            "Seconds of audio a stream's listener still had to play when its next chunk "
+            "was ready (negative: a gap).",
+            buckets=[(_bound(bound), count) for bound, count in buckets],
+            sum_value=total,
+        )
         cache = service.audio_cache
         yield CounterMetricFamily(
             "kokoro_audio_cache_hits",

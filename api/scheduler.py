@@ -41,6 +41,8 @@ class Pacing:
     first_audio: float | None = None
     audio_s: float = 0.0
     """Seconds of audio handed out so far."""
+    expected_audio_s: float = 0.0
+    """Seconds of speech the whole request is expected to give (0: unknown)."""
 
     def deadline(self) -> float:
         if not self.listener:
@@ -53,6 +55,10 @@ class Pacing:
         if self.first_audio is None:
             self.first_audio = time.monotonic()
         self.audio_s += seconds
+
+    def remaining_audio_s(self) -> float:
+        """Seconds of the expected audio not handed out yet."""
+        return max(self.expected_audio_s - self.audio_s, 0.0)
 
     def slack_s(self) -> float:
         """Seconds until the next chunk is due (negative: the listener has run dry)."""

@@ -123,9 +123,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest request body, in bytes (HTTP 413 beyond); voice uploads have their own limit."""
 
-    max_queued_requests: int = Field(default=2, ge=0, le=10_000)
-    """Synthesis requests admitted beyond ``inference_workers``, waiting their turn; more
-    get HTTP 429 with Retry-After."""
+    max_queued_requests: int = Field(default=7, ge=0, le=10_000)
+    """Synthesis requests admitted beyond ``inference_workers``: with them, the cap on
+    requests in progress at once; more get HTTP 429 with Retry-After."""
+
+    capacity_headroom: float = Field(default=0.9, ge=0, le=1)
+    """Share of the measured capacity (real-time streams the inference pool can serve,
+    from the compute rate learned at run time) that admitted requests may use; beyond
+    it a request gets HTTP 429 unless it is short enough to be made from the audio the
+    streams in progress hold in hand. 0: admission by the cap alone."""
 
     request_timeout_s: float = Field(default=8 * 3600.0, ge=0, le=7 * 24 * 3600)
     """Longest a synthesis request may run, in seconds (HTTP 504, or a cut stream); 0: no

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
+import math
 import threading
 import time
 from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Mapping
@@ -18,8 +21,7 @@ from api.audio.silence import shape_silence, silence_pieces
 from api.backends.base import SAMPLE_RATE, Audio, Backend, StopSignal, serving
 from api.scheduler import DeadlineScheduler, Pacing
 from api.text.chunks import (
-    STREAMING,
-    WHOLE,
+    PLAN,
     ChunkSchedule,
     Vocabulary,
     pause_after,
@@ -35,6 +37,15 @@ T = TypeVar("T")
 
 _RATE_DECAY = 0.98
 """Weight of the past in the compute-rate estimate, per chunk."""
+
+SPEECH_SECONDS_PER_CHARACTER = 0.056
+"""Seconds of speech per character of English text at speed 1 (the benches' paragraph:
+18.6 s for 330 characters), for estimates of a request's size; tags count as text."""
+SPEECH_SECONDS_PER_PHONEME = 0.07
+
+SLACK_BUCKETS_S = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+"""Upper bounds of the buckets of the chunk slack histogram (``/metrics``); the first
+holds the late chunks (a histogram with a negative bound has no sum or count)."""
 
 G2P_MAX_CHARS = 1000
 """Longest text handed to the G2P in one call (a sentence is cut at a clause, a word
@@ -106,6 +117,14 @@ class Dialogue:
 Speakable = SpeechJob | Dialogue
 
 
+def expected_speech_s(job: Speakable) -> float:
+    """About how many seconds of speech ``job`` gives: a size for admission's
+    estimates (pauses cost no compute, so they are not counted)."""
+    if isinstance(job, Dialogue):
+        return sum(expected_speech_s(turn) for turn in job.turns)
+    return len(job.text) * SPEECH_SECONDS_PER_CHARACTER / job.speed
+
+
 def _with_last(items: Iterable[T], *, look_ahead: bool = True) -> Iterator[tuple[T, bool]]:
     """Each item and whether it is the last. Knowing that means reading one item
     ahead; with ``look_ahead`` False nothing is read early and no item is marked last."""
@@ -148,13 +167,19 @@ class SpeechService:
         *,
         workers: int = 1,
         max_queued: int = 0,
+        capacity_headroom: float = 0.0,
         audio_cache_bytes: int = 0,
     ) -> None:
         self.backend = backend
         self.voices = voices
         self.vocabulary = vocabulary
         self.g2p = g2p
-        self.admission = Admission(workers + max_queued)
+        self.admission = Admission(
+            workers + max_queued,
+            workers=workers,
+            rate=lambda: self.compute_rate,
+            headroom=capacity_headroom,
+        )
         self.audio_cache = AudioCache(audio_cache_bytes)
         self._scheduler = DeadlineScheduler(workers)
         self._counts_lock = threading.Lock()
@@ -163,6 +188,8 @@ class SpeechService:
         self._late_chunks = 0
         self._compute_s = 0.0
         self._computed_audio_s = 0.0
+        self._slack_counts = [0] * (len(SLACK_BUCKETS_S) + 1)
+        self._slack_sum = 0.0
 
     @property
     def queue_depth(self) -> int:
@@ -181,16 +208,33 @@ class SpeechService:
 
     @property
     def compute_rate(self) -> float | None:
-        """Seconds of inference per second of audio, a running mean (None before any)."""
+        """Seconds of inference per second of audio delivered (the model's padding cut
+        away), a running mean over recent chunks (None before any)."""
         if self._computed_audio_s == 0:
             return None
         return self._compute_s / self._computed_audio_s
+
+    def chunk_slack(self) -> tuple[list[tuple[float, int]], float]:
+        """The slack histogram of stream chunks: (upper bound, cumulative count) per
+        bucket, the last one infinite, and the sum of the slacks."""
+        with self._counts_lock:
+            counts, total = list(self._slack_counts), self._slack_sum
+        bounds = [*SLACK_BUCKETS_S, math.inf]
+        return list(zip(bounds, itertools.accumulate(counts), strict=True)), total
 
     def _count_compute(self, seconds: float, audio: Audio) -> None:
         with self._counts_lock:
             # An exponential mean over about the last 50 chunks, weighted by audio.
             self._compute_s = self._compute_s * _RATE_DECAY + seconds
             self._computed_audio_s = self._computed_audio_s * _RATE_DECAY + len(audio) / SAMPLE_RATE
+
+    def _count_slack(self, slack_s: float) -> None:
+        """A stream's chunk is ready ``slack_s`` before its listener runs out (late if < 0)."""
+        with self._counts_lock:
+            self._slack_counts[bisect.bisect_left(SLACK_BUCKETS_S, slack_s)] += 1
+            self._slack_sum += slack_s
+            if slack_s < 0:
+                self._late_chunks += 1
 
     def count_audio(self, audio: Audio) -> None:
         with self._counts_lock:
@@ -224,21 +268,21 @@ class SpeechService:
         self,
         text: str,
         language: str,
-        schedule: ChunkSchedule = WHOLE,
+        schedule: ChunkSchedule = PLAN,
         normalization: NormalizationOptions | None = None,
     ) -> Iterator[str]:
         """Phoneme chunks (at most 510 symbols, one token each) sized along ``schedule``."""
         return plan_chunks(self._sentence_phonemes(text, language, normalization), schedule)
 
     def token_chunks(
-        self, text: str, language: str, schedule: ChunkSchedule = WHOLE
+        self, text: str, language: str, schedule: ChunkSchedule = PLAN
     ) -> Iterator[list[int]]:
         """Token-id chunks (at most 510 ids) sized along ``schedule``."""
         for chunk in self.phoneme_chunks(text, language, schedule):
             yield self.vocabulary.encode(chunk)
 
     def synthesize(
-        self, job: Speakable, schedule: ChunkSchedule = WHOLE
+        self, job: Speakable, schedule: ChunkSchedule = PLAN
     ) -> Generator[Audio, None, None]:
         """Blocking: audio for each chunk of ``job``, in order, ready to be joined:
         the model's edge silence is cut to the pause the chunk's end calls for,
@@ -267,7 +311,7 @@ class SpeechService:
         """Blocking: audio for phonemes given directly (Kokoro's alphabet)."""
         cleaned = self.vocabulary.clean(phonemes)
         if not self.vocabulary.is_silent(cleaned):
-            yield from self._speak(plan_chunks([cleaned], WHOLE), voice, speed)
+            yield from self._speak(plan_chunks([cleaned], PLAN), voice, speed)
 
     def _speak(
         self, chunks: Iterator[str], voice: Voice, speed: float, end_pause: float | None = None
@@ -278,9 +322,11 @@ class SpeechService:
             tokens = self.vocabulary.encode(phonemes)
             started = time.perf_counter()
             audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)
-            self._count_compute(time.perf_counter() - started, audio)
+            seconds = time.perf_counter() - started
             pause = end_pause if last and end_pause is not None else pause_after(phonemes) / speed
-            yield shape_silence(audio, pause_seconds=pause)
+            shaped = shape_silence(audio, pause_seconds=pause)
+            self._count_compute(seconds, shaped)
+            yield shaped
 
     def synthesize_all(self, job: Speakable) -> Audio:
         """Blocking: the whole utterance as one array."""
@@ -291,13 +337,16 @@ class SpeechService:
         self,
         job: Speakable,
         *,
-        schedule: ChunkSchedule = STREAMING,
+        schedule: ChunkSchedule = PLAN,
         prefetch: int = 1,
         listener: bool = True,
+        pacing: Pacing | None = None,
     ) -> AsyncGenerator[Audio, None]:
         """Audio chunks of ``job`` as they are made (see ``run_chunks``)."""
         chunks = self.run_chunks(
-            self.synthesize(job, schedule), prefetch=prefetch, listener=listener
+            self.synthesize(job, schedule),
+            prefetch=prefetch,
+            pacing=pacing or Pacing(listener, expected_audio_s=expected_speech_s(job)),
         )
         async with contextlib.aclosing(chunks):
             async for audio in chunks:
@@ -305,29 +354,34 @@ class SpeechService:
                 yield audio
 
     async def stream_phonemes(
-        self, phonemes: str, voice: Voice, speed: float = 1.0
+        self, phonemes: str, voice: Voice, speed: float = 1.0, pacing: Pacing | None = None
     ) -> AsyncGenerator[Audio, None]:
         """Audio chunks for phonemes in Kokoro's alphabet, as they are made."""
-        chunks = self.run_chunks(self.synthesize_phonemes(phonemes, voice, speed), listener=False)
+        chunks = self.run_chunks(self.synthesize_phonemes(phonemes, voice, speed), pacing=pacing)
         async with contextlib.aclosing(chunks):
             async for audio in chunks:
                 self.count_audio(audio)
                 yield audio
 
     async def run_chunks(
-        self, chunks: Generator[T, None, None], *, prefetch: int = 1, listener: bool = False
+        self,
+        chunks: Generator[T, None, None],
+        *,
+        prefetch: int = 1,
+        pacing: Pacing | None = None,
     ) -> AsyncGenerator[T, None]:
         """The items of a blocking generator, each computed on the inference threads.
 
         A producer task computes up to ``prefetch`` items ahead of the consumer,
         so chunk k+1 is computed while chunk k is encoded and sent. Each chunk is
-        queued with its deadline (``api.scheduler``): for a ``listener``, when the
-        audio made so far runs out for someone playing it from its first chunk;
-        for a complete file, a few seconds later. Closing the iterator (a client
+        queued with its deadline (``pacing``, which the request's admission slot
+        shares; by default a complete file's): for a listener, when the audio
+        made so far runs out for someone playing it from its first chunk; for a
+        complete file, a few seconds later. Closing the iterator (a client
         that went away, a time limit) cancels the producer: no further chunk is
         started, and the one running is stopped where the backend can stop it.
         """
-        pacing = Pacing(listener)
+        pacing = pacing or Pacing(listener=False)
         queue: asyncio.Queue[T | BaseException | None] = asyncio.Queue(maxsize=prefetch)
         state = {"queued": False, "abandoned": False}
         stop = StopSignal()
@@ -350,9 +404,8 @@ class SpeechService:
                     due = pacing.deadline()
                     future = self._scheduler.submit(due, next_chunk)
                     item = await asyncio.wrap_future(future)
-                    if listener and pacing.first_audio is not None and time.monotonic() > due:
-                        with self._counts_lock:
-                            self._late_chunks += 1
+                    if pacing.listener and pacing.first_audio is not None:
+                        self._count_slack(due - time.monotonic())
                     if item is not None:
                         pacing.handed_out(_seconds_of(item))
                     await queue.put(item)

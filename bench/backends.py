@@ -23,7 +23,7 @@ from pathlib import Path
 from api.app import load_service
 from api.settings import Settings
 from api.speech import SpeechJob, SpeechService
-from api.text.chunks import STREAMING
+from api.text.chunks import PLAN
 from bench.texts import PARAGRAPH
 
 
@@ -33,7 +33,7 @@ def one_pass(service: SpeechService, voice: str) -> tuple[float, float, float]:
     started = time.perf_counter()
     first = None
     samples = 0
-    for chunk in service.synthesize(job, STREAMING):
+    for chunk in service.synthesize(job, PLAN):
         if first is None:
             first = time.perf_counter() - started
         samples += len(chunk)

@@ -32,7 +32,7 @@ import numpy as np
 
 from bench.latency import machine
 from bench.report import publish
-from bench.texts import PARAGRAPH
+from bench.texts import PARAGRAPH, sentence_packing
 from tests.integration.speechcheck import SENTENCES as TEST_SENTENCES
 
 VOICE = "af_heart"
@@ -178,19 +178,20 @@ def compare_models(
     sentences) what Whisper heard."""
     from api.audio.wav import wav_file  # noqa: PLC0415
     from api.backends.onnx import ONNX_OUTPUT_GAIN  # noqa: PLC0415
-    from api.text.chunks import WHOLE  # noqa: PLC0415
 
     voice = service.voices.resolve(VOICE)
     inputs = [(s, s) for s in SENTENCES]
     inputs += [
         (f"paragraph chunk {i + 1}", chunk)
-        for i, chunk in enumerate(service.phoneme_chunks(PARAGRAPH, "en-us", WHOLE))
+        for i, chunk in enumerate(service.phoneme_chunks(PARAGRAPH, "en-us", sentence_packing()))
     ]
     comparisons: list[Comparison] = []
     heard: dict[str, list[str]] = {"before": [], "after": []}
     for index, (label, text) in enumerate(inputs):
         phonemes = (
-            text if index >= len(SENTENCES) else next(service.phoneme_chunks(text, "en-us", WHOLE))
+            text
+            if index >= len(SENTENCES)
+            else next(service.phoneme_chunks(text, "en-us", sentence_packing()))
         )
         tokens = service.vocabulary.encode(phonemes)
         style = np.asarray(voice.style_for(len(tokens)), dtype=np.float32)

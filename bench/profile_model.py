@@ -37,7 +37,7 @@ from api.audio.silence import speech_bounds
 from api.backends.onnx import ONNX_OUTPUT_GAIN
 from bench.latency import machine
 from bench.report import publish
-from bench.texts import PARAGRAPH
+from bench.texts import PARAGRAPH, sentence_packing
 
 SHORT = "Turn left at the next corner."
 VOICE = "af_heart"
@@ -178,7 +178,6 @@ def main() -> None:
 
     from api.app import load_service  # noqa: PLC0415 - heavy, after the arguments
     from api.settings import Settings  # noqa: PLC0415
-    from api.text.chunks import WHOLE  # noqa: PLC0415
     from api.weights import ensure_model_dir  # noqa: PLC0415
 
     settings = Settings()
@@ -190,7 +189,7 @@ def main() -> None:
         voice = service.voices.resolve(VOICE)
         profiles = []
         for name, text in (("One line", SHORT), ("Paragraph, first chunk", PARAGRAPH)):
-            chunk = next(service.phoneme_chunks(text, "en-us", WHOLE))
+            chunk = next(service.phoneme_chunks(text, "en-us", sentence_packing()))
             tokens = service.vocabulary.encode(chunk)
             style = np.asarray(voice.style_for(len(tokens)), dtype=np.float32)
             profiles.append(

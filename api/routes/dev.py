@@ -26,9 +26,10 @@ from api.errors import APIError
 from api.routes.limits import admitted
 from api.routes.speech import build_job, check_input, check_spoken, complete_file, encode_whole
 from api.routes.voices import resolve_voice
+from api.scheduler import Pacing
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
-from api.speech import SpeechService
-from api.text.chunks import MAX_TOKENS, WHOLE
+from api.speech import SPEECH_SECONDS_PER_PHONEME, SpeechService, expected_speech_s
+from api.text.chunks import MAX_TOKENS, PLAN
 from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.sanitize import sanitize_text
 
@@ -62,7 +63,7 @@ async def phonemize(
         raise APIError(400, str(e), param="language", code="unsupported_language") from e
 
     def run() -> str:
-        return " ".join(service.phoneme_chunks(text, language, WHOLE))
+        return " ".join(service.phoneme_chunks(text, language, PLAN))
 
     phonemes = await asyncio.to_thread(run)
     return PhonemizeResponse(phonemes=phonemes, tokens=service.vocabulary.encode(phonemes))
@@ -105,9 +106,10 @@ async def generate_from_phonemes(
             param="phonemes",
             code="nothing_to_speak",
         )
-    async with admitted(service, settings.request_timeout_s, "phoneme request", request):
+    pacing = Pacing(listener=False, expected_audio_s=len(cleaned) * SPEECH_SECONDS_PER_PHONEME)
+    async with admitted(service, settings.request_timeout_s, "phoneme request", request, pacing):
         return await complete_file(
-            service.stream_phonemes(cleaned, voice, body.speed),
+            service.stream_phonemes(cleaned, voice, body.speed, pacing),
             body.response_format,
             settings,
             param="phonemes",
@@ -147,9 +149,10 @@ async def captioned_speech_route(
     with file:
         encoder = StreamingEncoder(body.response_format, streaming=False, file=file)
         limit = settings.request_timeout_s
-        async with admitted(service, limit, "captioned speech request", request):
+        pacing = Pacing(listener=False, expected_audio_s=expected_speech_s(job))
+        async with admitted(service, limit, "captioned speech request", request, pacing):
             await encode_whole(
-                _audio_of(service.run_chunks(pieces), timed, service),
+                _audio_of(service.run_chunks(pieces, pacing=pacing), timed, service),
                 encoder,
                 min(settings.max_file_audio_s, CAPTIONED_MAX_AUDIO_S),
             )

@@ -23,20 +23,21 @@ from starlette.types import Message, Receive, Scope, Send
 
 from api.admission import ServerBusyError, Slot
 from api.errors import APIError, error_response
+from api.scheduler import Pacing
 from api.speech import SpeechService
 
 logger = logging.getLogger(__name__)
 
 
-def admit(service: SpeechService) -> Slot:
-    """A request slot, or the 429 (with ``Retry-After``) saying the server is full."""
+def admit(service: SpeechService, pacing: Pacing | None = None) -> Slot:
+    """A request slot for a request paced by ``pacing`` (a complete file's by
+    default), or the 429 (with ``Retry-After``) saying the server is full."""
     try:
-        return service.admission.admit()
+        return service.admission.admit(pacing)
     except ServerBusyError as e:
         raise APIError(
             429,
-            f"The server is busy: all {e.limit} request slots are in use. "
-            f"Retry after {e.retry_after_s} s.",
+            f"The server is busy: {e.reason}. Retry after {e.retry_after_s} s.",
             code="server_overloaded",
             error_type="rate_limit_error",
             headers={"Retry-After": str(e.retry_after_s)},
@@ -89,11 +90,16 @@ async def stop_on_disconnect(request: Request) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def admitted(
-    service: SpeechService, timeout_s: float, what: str, request: Request
+    service: SpeechService,
+    timeout_s: float,
+    what: str,
+    request: Request,
+    pacing: Pacing | None = None,
 ) -> AsyncIterator[None]:
-    """Hold a request slot around a complete response; stop it at the time limit
-    (0: none; HTTP 504) or when its client disconnects."""
-    slot = admit(service)
+    """Hold a request slot around a complete response (paced by ``pacing``, which
+    its chunks must then be run with); stop it at the time limit (0: none; HTTP
+    504) or when its client disconnects."""
+    slot = admit(service, pacing)
     try:
         with anyio.fail_after(timeout_s or math.inf):
             async with stop_on_disconnect(request):

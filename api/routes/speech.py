@@ -19,11 +19,11 @@ from api.errors import APIError
 from api.routes.limits import AdmittedStream, admit, admitted, close_iterator
 from api.routes.models import check_model
 from api.routes.voices import resolve_voice
+from api.scheduler import Pacing
 from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
 from api.settings import Settings
-from api.speech import Dialogue, Speakable, SpeechJob, SpeechService
+from api.speech import Dialogue, Speakable, SpeechJob, SpeechService, expected_speech_s
 from api.text.checks import CheckedText, TextRejectedError, check_text, check_total_pause
-from api.text.chunks import WHOLE
 from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.normalize import NormalizationOptions
 from api.voices.store import Voice
@@ -109,7 +109,7 @@ def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -
 
 
 async def encoded_audio(
-    service: SpeechService, job: Speakable, encoder: StreamingEncoder
+    service: SpeechService, job: Speakable, encoder: StreamingEncoder, pacing: Pacing
 ) -> AsyncGenerator[bytes, None]:
     """Container bytes for ``job``, each piece as soon as the encoder yields it.
 
@@ -118,7 +118,7 @@ async def encoded_audio(
     """
     finished = False
     try:
-        async with aclosing(service.stream(job)) as chunks:
+        async with aclosing(service.stream(job, pacing=pacing)) as chunks:
             async for audio in chunks:
                 data = await asyncio.to_thread(encoder.encode, audio)
                 if data:
@@ -136,10 +136,10 @@ async def encoded_audio(
 
 
 async def sse_events(
-    service: SpeechService, job: Speakable, encoder: StreamingEncoder
+    service: SpeechService, job: Speakable, encoder: StreamingEncoder, pacing: Pacing
 ) -> AsyncGenerator[str, None]:
     """OpenAI's speech SSE: ``speech.audio.delta`` events, then ``speech.audio.done``."""
-    async with aclosing(encoded_audio(service, job, encoder)) as pieces:
+    async with aclosing(encoded_audio(service, job, encoder, pacing)) as pieces:
         async for data in pieces:
             delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
             yield f"data: {json.dumps(delta)}\n\n"
@@ -306,23 +306,26 @@ async def speech_response(
         # A repeat: the same bytes at once, without a slot or any compute.
         return cached_response(hit, body, {} if body.stream_format == "sse" else disposition)
     if body.stream_format == "sse" or body.streamed:
-        slot = admit(service)
+        slot = admit(service, Pacing(listener=True, expected_audio_s=expected_speech_s(job)))
         encoder = StreamingEncoder(audio_format, streaming=True)
         content: AsyncIterator[bytes | str]
         if body.stream_format == "sse":
-            content, media_type = sse_events(service, job, encoder), "text/event-stream"
+            content = sse_events(service, job, encoder, slot.pacing)
+            media_type = "text/event-stream"
             headers = _STREAM_HEADERS
         else:
-            content, media_type = encoded_audio(service, job, encoder), encoder.content_type
+            content = encoded_audio(service, job, encoder, slot.pacing)
+            media_type = encoder.content_type
             headers = {**_STREAM_HEADERS, **disposition}
         if cache.enabled:
             content = kept_in_cache(content, cache, key, media_type)
         return AdmittedStream(
             content, slot=slot, timeout_s=limit, media_type=media_type, headers=headers
         )
-    async with admitted(service, limit, f"{name} request", request):
+    pacing = Pacing(listener=False, expected_audio_s=expected_speech_s(job))
+    async with admitted(service, limit, f"{name} request", request, pacing):
         response = await complete_file(
-            service.stream(job, schedule=WHOLE, listener=False),
+            service.stream(job, pacing=pacing),
             audio_format,
             settings,
             headers=disposition,

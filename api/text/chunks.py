@@ -70,21 +70,23 @@ def split_phonemes(phonemes: str, limit: int = MAX_TOKENS) -> Iterator[str]:
 class ChunkSchedule:
     """How big successive chunks may grow, in token ids.
 
-    For streaming, the first chunk is short so the first audio leaves early
-    (about 0.5 s of compute for 30 ids on two cores, 0.9 s for 60); each later
-    chunk may be ``growth`` times larger, so the next chunk is ready before the
-    audio already sent has played, up to ``max_tokens``. Measured on two
-    cores: compute per second of audio is flat from 60 to 400 ids per chunk,
-    while peak memory grows with the chunk (the vocoder's activations), so
-    chunks stop at 150 ids, which still holds most sentences whole.
+    The first chunk is short so the first audio leaves early: at most
+    ``first_tokens`` ids, a first clause of up to ``first_clause_max`` whole
+    (so that a one-line request is one call), a longer one cut between words
+    (a few words). Each later chunk may be ``growth``
+    times larger, so it is ready before the audio already sent has played,
+    up to ``max_tokens``. Measured on two cores: compute per second of audio
+    is flat from 60 to 400 ids per chunk, while peak memory grows with the
+    chunk (the vocoder's activations), so chunks stop at 150 ids, which still
+    holds most sentences whole.
 
-    Chunks end at sentence ends where they can, else at
-    clause breaks (commas, semicolons ...); a clause is cut between words only
-    when it alone exceeds the limit (``first_clause_max`` for the first chunk).
+    Chunks end at sentence ends where they can, else at clause breaks
+    (commas, semicolons ...); a clause is cut between words only when it
+    alone exceeds the limit.
     """
 
     first_tokens: int = 30
-    first_clause_max: int = 60
+    first_clause_max: int = 40
     growth: float = 2.0
     max_tokens: int = 150
 
@@ -97,11 +99,9 @@ class ChunkSchedule:
             raise ValueError("growth must be at least 1")
 
 
-STREAMING = ChunkSchedule()
-"""Short first chunk, then growing: for responses sent while they are made."""
-WHOLE = ChunkSchedule(first_tokens=150, first_clause_max=150, growth=1.0, max_tokens=150)
-"""Whole sentences packed into large chunks: for complete files, where only
-throughput and prosody matter."""
+PLAN = ChunkSchedule()
+"""The one chunk plan of every request, streamed or not, so that a request gives the
+same samples either way: a short first chunk, then growing."""
 
 SENTENCE_PAUSE_SECONDS = 0.3
 CLAUSE_PAUSE_SECONDS = 0.15
@@ -150,7 +150,7 @@ class _ChunkPacker:
         return chunk
 
 
-def plan_chunks(sentences: Iterable[str], schedule: ChunkSchedule = STREAMING) -> Iterator[str]:
+def plan_chunks(sentences: Iterable[str], schedule: ChunkSchedule = PLAN) -> Iterator[str]:
     """Pack cleaned phoneme sentences into chunks that grow along ``schedule``.
 
     Lazy: it reads one sentence ahead of the chunk it yields.
@@ -163,7 +163,10 @@ def plan_chunks(sentences: Iterable[str], schedule: ChunkSchedule = STREAMING) -
             packer.append(sentence)
             continue
         for clause in split_clauses(sentence):
-            for piece in split_phonemes(clause, max(packer.limit, packer.split_limit)):
+            # A clause up to split_limit stays whole (a one-line request is one call);
+            # a longer one is cut between words at the chunk's limit.
+            cut = packer.split_limit if len(clause) <= packer.split_limit else packer.limit
+            for piece in split_phonemes(clause, cut):
                 if packer.current and not packer.fits(piece):
                     yield packer.flush()
                 packer.append(piece)

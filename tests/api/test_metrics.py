@@ -75,7 +75,7 @@ async def test_load_gauges_and_info(client: httpx.AsyncClient) -> None:
     samples = await scrape(client)
     assert value(samples, "kokoro_requests_in_flight") == 0
     assert value(samples, "kokoro_queue_depth") == 0
-    assert value(samples, "kokoro_request_slots") == 1 + 2  # one worker, two queued (defaults)
+    assert value(samples, "kokoro_request_slots") == 1 + 7  # one worker, seven more (defaults)
     info = next(labels for name, labels in samples if name == "kokoro_server_info")
     assert {("backend", "fake"), ("device", "cpu")} <= info
     assert any(key == "version" for key, _ in info)
@@ -92,4 +92,4 @@ async def test_the_app_can_start_twice(settings: Settings) -> None:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
                 samples = await scrape(http)
-        assert value(samples, "kokoro_request_slots") == 3
+        assert value(samples, "kokoro_request_slots") == 8

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import numpy as np
+import numpy.typing as npt
 import pytest
 
+from api.backends.base import SAMPLE_RATE, Audio
 from api.backends.fake import FakeBackend
 from api.settings import Settings
 from api.speech import SpeechService
-from api.text.chunks import WHOLE
+from api.text.chunks import PLAN
 from tests.api.test_speech import assert_openai_error
 from tests.appclient import CHECKED_ERRORS_SYNC
 from tests.serverthread import ServerThread
@@ -186,7 +189,7 @@ def test_a_complete_file_past_the_time_limit_is_504(
         settled = served.backend.calls
         time.sleep(0.3)
         assert served.backend.calls - settled <= 1
-        chunks = len(list(served.service.token_chunks(LONG_TEXT, "en-us", WHOLE)))
+        chunks = len(list(served.service.token_chunks(LONG_TEXT, "en-us", PLAN)))
         assert settled - calls_before < chunks / 2
         assert "time limit" in caplog.text
         assert http.post(SPEECH, json=SHORT).status_code == 200
@@ -216,3 +219,42 @@ def test_a_stream_with_no_audio_by_the_time_limit_gets_504(time_limited: Setting
         response = http.post(SPEECH, json={"input": "Slow to start.", "response_format": "mp3"})
         assert_openai_error(response, 504, None)
         wait_until(lambda: served.service.admission.in_flight == 0, "the slot to be freed")
+
+
+class SlowerThanRealTime(FakeBackend):
+    """The fake model taking 2.5 s of compute for each second of audio it makes."""
+
+    def synthesize(
+        self, tokens: Sequence[int], style: npt.NDArray[np.float32], speed: float
+    ) -> Audio:
+        audio = super().synthesize(tokens, style, speed)
+        self._wait(2.5 * len(audio) / SAMPLE_RATE)
+        return audio
+
+
+def test_a_server_slower_than_real_time_takes_one_stream_and_says_when_to_retry(
+    settings: Settings,
+) -> None:
+    """The compute rate measured at start-up and on the first stream says one listener
+    is all this model can serve, so a second request gets 429 at once, though the cap
+    (8) has room; with the headroom at 0, the cap alone decides."""
+    for headroom, second_status in ((0.9, 429), (0.0, 200)):
+        roomy = settings.model_copy(update={"capacity_headroom": headroom})
+        with (
+            ServerThread(roomy, SlowerThanRealTime()) as server,
+            httpx.Client(base_url=server.url, timeout=30) as http,
+        ):
+            admission = server.app.state.speech.admission
+            # Measured at start-up; below 2.5 per second of audio delivered, since the
+            # pauses the server adds cost nothing.
+            assert admission.capacity() < 1
+            with http.stream("POST", SPEECH, json={"input": LONG_TEXT}) as stream:
+                assert stream.status_code == 200
+                pieces = stream.iter_bytes()
+                next(pieces)
+                second = http.post(SPEECH, json=SHORT)
+                assert second.status_code == second_status, second.text[:200]
+                if second_status == 429:
+                    assert "measured capacity" in second.json()["error"]["message"]
+                    assert second.json()["error"]["code"] == "server_overloaded"
+                    assert 1 <= int(second.headers["retry-after"]) <= 60

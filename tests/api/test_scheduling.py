@@ -39,7 +39,11 @@ class RecordingBackend(FakeBackend):
 def test_a_new_request_goes_ahead_of_streams_that_are_ahead(settings: Settings) -> None:
     streams = 5
     backend = RecordingBackend(delay=0.15)
-    busy = settings.model_copy(update={"inference_workers": 1, "max_queued_requests": streams})
+    # Admission by the cap alone: the slow fake model's measured capacity would refuse
+    # most of these streams (tests/api/test_overload.py checks that).
+    busy = settings.model_copy(
+        update={"inference_workers": 1, "max_queued_requests": streams, "capacity_headroom": 0}
+    )
     with ServerThread(busy, backend) as server:
         adam = server.app.state.speech.voices.resolve("am_adam").pack.reshape(510, 256)
         received = [0] * streams
@@ -101,3 +105,9 @@ def test_metrics_count_late_chunks_and_estimate_the_compute_rate(settings: Setti
     }
     assert values["kokoro_late_chunks_total"] >= 2
     assert values["kokoro_compute_seconds_per_audio_second"] > 1.0
+    assert values["kokoro_capacity_streams"] < 1.0  # slower than real time
+    # Every chunk after the first had its slack measured; the late ones fell in the
+    # bucket of slack below 0.
+    assert values["kokoro_chunk_slack_seconds_count"] >= 3
+    assert values['kokoro_chunk_slack_seconds_bucket{le="0"}'] >= values["kokoro_late_chunks_total"]
+    assert values["kokoro_chunk_slack_seconds_sum"] < 0

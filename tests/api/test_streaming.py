@@ -56,6 +56,22 @@ async def test_pcm_is_streamed_by_default_and_wav_is_complete(client: httpx.Asyn
 
 
 @pytest.mark.anyio
+async def test_streamed_and_complete_responses_carry_the_same_samples(
+    client: httpx.AsyncClient,
+) -> None:
+    """One chunk plan: the fake model restarts its tone at each call, so a
+    different cut of the text between calls would change the samples."""
+    body = {"input": PARAGRAPH, "response_format": "pcm"}
+    streamed = await client.post(SPEECH, json={**body, "stream": True})
+    complete = await client.post(SPEECH, json={**body, "stream": False})
+    assert "content-length" not in streamed.headers
+    assert complete.headers["content-length"] == str(len(complete.content))
+    assert streamed.content == complete.content
+    wav = await client.post(SPEECH, json={**body, "response_format": "wav", "stream": False})
+    assert read_wav(wav.content).samples.tobytes() == streamed.content
+
+
+@pytest.mark.anyio
 async def test_streamed_wav_has_an_unknown_length_header(client: httpx.AsyncClient) -> None:
     body = {"input": PARAGRAPH, "response_format": "wav", "stream": True}
     wav = await client.post(SPEECH, json=body)

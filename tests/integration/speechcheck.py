@@ -12,7 +12,7 @@ from faster_whisper import WhisperModel
 
 from api.audio.wav import wav_file
 from api.speech import SpeechJob, SpeechService
-from api.text.chunks import WHOLE, ChunkSchedule
+from api.text.chunks import PLAN, ChunkSchedule
 from api.voices.store import Voice
 
 SENTENCES = [
@@ -44,7 +44,7 @@ def heard_error_rate(
 
 
 def word_error_rate(
-    service: SpeechService, whisper: WhisperModel, voice: Voice, schedule: ChunkSchedule = WHOLE
+    service: SpeechService, whisper: WhisperModel, voice: Voice, schedule: ChunkSchedule = PLAN
 ) -> tuple[float, list[tuple[str, str]]]:
     """Whisper's word error rate on SENTENCES spoken by ``voice``, and what it heard."""
 

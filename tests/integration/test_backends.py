@@ -32,7 +32,7 @@ from api.backends.select import (
 )
 from api.settings import Settings
 from api.speech import SpeechService
-from api.text.chunks import WHOLE
+from api.text.chunks import PLAN
 from api.weights import ModelFiles, ensure_model_dir
 from tests.integration.speechcheck import SENTENCES, word_error_rate
 from tests.realserver import CLI, RunningServer
@@ -92,7 +92,7 @@ def test_both_backends_speak_for_the_same_time(
     """Same tokens, voice and speed: durations within 5%, loudness within 20%."""
     voice = real_service.voices.get("jm_kumo")
     for sentence in SENTENCES:
-        for tokens in real_service.token_chunks(sentence, "en-us", WHOLE):
+        for tokens in real_service.token_chunks(sentence, "en-us", PLAN):
             style = voice.style_for(len(tokens))
             onnx_audio = real_service.backend.synthesize(tokens, style, speed)
             torch_audio = torch_service.backend.synthesize(tokens, style, speed)
@@ -104,7 +104,7 @@ def test_both_backends_speak_for_the_same_time(
 def test_the_torch_backend_reports_durations(torch_service: SpeechService) -> None:
     backend = torch_service.backend
     assert supports_timing(backend)
-    tokens = next(iter(torch_service.token_chunks("Timing every word.", "en-us", WHOLE)))
+    tokens = next(iter(torch_service.token_chunks("Timing every word.", "en-us", PLAN)))
     audio, durations = backend.synthesize_timed(
         tokens, torch_service.voices.get("jf_alpha").style_for(len(tokens)), 1.0
     )

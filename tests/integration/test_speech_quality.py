@@ -10,32 +10,29 @@ from faster_whisper import WhisperModel
 
 from api.audio.wav import wav_file
 from api.speech import SpeechJob, SpeechService
-from api.text.chunks import STREAMING, WHOLE, ChunkSchedule
+from api.text.chunks import PLAN
 from tests.integration.speechcheck import word_error_rate
 
 pytestmark = pytest.mark.model
 
 
 @pytest.mark.parametrize(
-    ("voice", "schedule", "limit"),
+    ("voice", "limit"),
     [
-        pytest.param("af_heart", WHOLE, 0.05, id="af_heart-whole"),
-        pytest.param("af_heart", STREAMING, 0.05, id="af_heart-streaming"),
+        pytest.param("af_heart", 0.05, id="af_heart"),
         # A Japanese voice reads English text as English (accented: a looser bound).
-        pytest.param("jf_alpha", WHOLE, 0.10, id="jf_alpha-whole"),
+        pytest.param("jf_alpha", 0.10, id="jf_alpha"),
     ],
 )
 def test_whisper_understands_the_speech(
     real_service: SpeechService,
     whisper: WhisperModel,
     voice: str,
-    schedule: ChunkSchedule,
     limit: float,
 ) -> None:
-    """Complete files (whole sentences) and streamed chunking (short first chunk)."""
-    error_rate, pairs = word_error_rate(
-        real_service, whisper, real_service.voices.get(voice), schedule
-    )
+    """The chunk plan of every request (a short first chunk cut between words, then
+    growing) keeps the words."""
+    error_rate, pairs = word_error_rate(real_service, whisper, real_service.voices.get(voice))
     assert error_rate <= limit, pairs
 
 
@@ -48,7 +45,7 @@ def test_streamed_chunks_join_without_holes(real_service: SpeechService) -> None
         "weather in a worn leather book."
     )
     chunks = list(
-        real_service.synthesize(SpeechJob(text, real_service.voices.get("af_heart")), STREAMING)
+        real_service.synthesize(SpeechJob(text, real_service.voices.get("af_heart")), PLAN)
     )
     assert len(chunks) >= 3
     for chunk in chunks:

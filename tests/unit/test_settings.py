@@ -37,7 +37,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.cors_origins == []
     assert not settings.public_metrics
     assert settings.max_body_bytes == 2 * 1024 * 1024
-    assert settings.max_queued_requests == 2
+    assert settings.max_queued_requests == 7
+    assert settings.capacity_headroom == 0.9
     assert settings.request_timeout_s == 8 * 3600
     assert settings.max_pause_s == 60
     assert settings.max_total_pause_s == 3600
