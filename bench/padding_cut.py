@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from bench.latency import machine
+from bench.plans import sentence_packing
 from bench.report import publish
-from bench.texts import PARAGRAPH, sentence_packing
+from bench.texts import PARAGRAPH
 from tests.integration.speechcheck import SENTENCES as TEST_SENTENCES
 
 VOICE = "af_heart"

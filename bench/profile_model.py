@@ -36,8 +36,9 @@ import numpy as np
 from api.audio.silence import speech_bounds
 from api.backends.onnx import ONNX_OUTPUT_GAIN
 from bench.latency import machine
+from bench.plans import sentence_packing
 from bench.report import publish
-from bench.texts import PARAGRAPH, sentence_packing
+from bench.texts import PARAGRAPH
 
 SHORT = "Turn left at the next corner."
 VOICE = "af_heart"

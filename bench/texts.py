@@ -1,6 +1,4 @@
-"""Texts the benchmarks speak."""
-
-from api.text.chunks import ChunkSchedule
+"""Texts the benchmarks speak (read by path, without the project, by raw_library.py)."""
 
 # Four sentences, 325 characters: the size of the yardstick paragraph the
 # project measures against (about 20 s of speech).
@@ -28,10 +26,3 @@ def long_text(characters: int = 20_000) -> str:
             parts.append(piece)
             size += len(piece) + 1
     return " ".join(parts)[: characters + 400].rsplit(". ", 1)[0] + "."
-
-
-def sentence_packing() -> ChunkSchedule:
-    """The complete-file chunk plan before issue 16 (whole sentences packed up to 150
-    ids from the first chunk on): the benches of the model's own cost keep measuring
-    the same inputs as their recorded figures."""
-    return ChunkSchedule(first_tokens=150, first_clause_max=150, growth=1.0, max_tokens=150)
