@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from api.scheduler import Pacing
+from api.text.chunks import PLAN
 
 _SMOOTHING = 0.2
 """Weight of the newest hold time in the running mean (an exponential average)."""
@@ -128,14 +129,15 @@ class Admission:
 
     def _fits_in_slack(self, pacing: Pacing) -> bool:
         """Whether the request's whole compute fits in what every request in progress
-        has in hand, with one such request beyond capacity at a time."""
+        has in hand beyond its own next chunk, with one such request beyond capacity
+        at a time (a worker finishes the chunk it runs before it takes another)."""
         rate = self._rate()
         if rate is None or pacing.expected_audio_s <= 0:
             return False
         if any(slot.beyond_capacity for slot in self._active):
             return False
         cost_s = pacing.expected_audio_s * rate / self.workers
-        least = min(slot.pacing.slack_s() for slot in self._active)
+        least = min(slot.pacing.spare_s(PLAN.growth) for slot in self._active)
         return least - cost_s >= SLACK_MARGIN_S
 
     def retry_after_s(self) -> int:

@@ -20,8 +20,9 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -43,6 +44,25 @@ class Pacing:
     """Seconds of audio handed out so far."""
     expected_audio_s: float = 0.0
     """Seconds of speech the whole request is expected to give (0: unknown)."""
+    computing_since: float | None = None
+    """When its chunk now on a worker started (None: none is)."""
+    last_compute_s: float = 0.0
+    """Seconds its last finished chunk took on a worker."""
+    final: bool = False
+    """Its chunk generator has said that the chunk it is yielding is the last."""
+
+    def mark_final(self) -> None:
+        self.final = True
+
+    @contextmanager
+    def computing(self) -> Iterator[None]:
+        """Around the computation of one of its chunks on a worker."""
+        self.computing_since = started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.computing_since = None
+            self.last_compute_s = time.monotonic() - started
 
     def deadline(self) -> float:
         if not self.listener:
@@ -63,6 +83,15 @@ class Pacing:
     def slack_s(self) -> float:
         """Seconds until the next chunk is due (negative: the listener has run dry)."""
         return self.deadline() - time.monotonic()
+
+    def spare_s(self, growth: float) -> float:
+        """Seconds of compute another request may take before this one's next chunk
+        would be late: its slack less what its next chunk still needs, taken as
+        ``growth`` times its last one (chunks grow by up to that much)."""
+        now = time.monotonic()
+        expected = growth * self.last_compute_s
+        running = 0.0 if self.computing_since is None else now - self.computing_since
+        return self.deadline() - now - max(expected - running, 0.0)
 
 
 class DeadlineScheduler:

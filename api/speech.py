@@ -9,7 +9,7 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -115,6 +115,8 @@ class Dialogue:
 
 
 Speakable = SpeechJob | Dialogue
+Final = Callable[[], None]
+"""Called by a chunk generator just before it yields its last chunk."""
 
 
 def expected_speech_s(job: Speakable) -> float:
@@ -282,28 +284,41 @@ class SpeechService:
             yield self.vocabulary.encode(chunk)
 
     def synthesize(
-        self, job: Speakable, schedule: ChunkSchedule = PLAN
+        self, job: Speakable, schedule: ChunkSchedule = PLAN, final: Final | None = None
     ) -> Generator[Audio, None, None]:
         """Blocking: audio for each chunk of ``job``, in order, ready to be joined:
         the model's edge silence is cut to the pause the chunk's end calls for,
         ``[pause:Ns]`` tags become exactly that much silence, and a dialogue's
-        turns are separated by exactly its gap."""
+        turns are separated by exactly its gap. ``final`` is called just before
+        the last chunk is yielded (the plan is read one chunk ahead to know it),
+        so that its consumer need not ask for one more to learn that none is left."""
         if isinstance(job, SpeechJob):
-            yield from self._synthesize_job(job, schedule)
+            yield from self._synthesize_job(job, schedule, final=final)
             return
         for turn, last in _with_last(job.turns):
-            yield from self._synthesize_job(turn, schedule, None if last else job.gap)
+            gap = None if last else job.gap
+            yield from self._synthesize_job(turn, schedule, gap, final if last else None)
 
     def _synthesize_job(
-        self, job: SpeechJob, schedule: ChunkSchedule, end_pause: float | None = None
+        self,
+        job: SpeechJob,
+        schedule: ChunkSchedule,
+        end_pause: float | None = None,
+        final: Final | None = None,
     ) -> Generator[Audio, None, None]:
-        for piece, last in _with_last(job.pieces(), look_ahead=end_pause is not None):
+        for piece, last in _with_last(job.pieces()):
+            piece_final = final if last else None
             if isinstance(piece, Pause):
                 extra = end_pause if last and end_pause is not None else 0.0
-                yield from silence_pieces(piece.seconds + extra)
+                for silence, last_silence in _with_last(silence_pieces(piece.seconds + extra)):
+                    if last_silence and piece_final is not None:
+                        piece_final()
+                    yield silence
                 continue
             chunks = self.phoneme_chunks(piece.text, piece.language, schedule, job.normalization)
-            yield from self._speak(chunks, piece.voice, job.speed, end_pause if last else None)
+            yield from self._speak(
+                chunks, piece.voice, job.speed, end_pause if last else None, piece_final
+            )
 
     def synthesize_phonemes(
         self, phonemes: str, voice: Voice, speed: float = 1.0
@@ -314,11 +329,18 @@ class SpeechService:
             yield from self._speak(plan_chunks([cleaned], PLAN), voice, speed)
 
     def _speak(
-        self, chunks: Iterator[str], voice: Voice, speed: float, end_pause: float | None = None
+        self,
+        chunks: Iterator[str],
+        voice: Voice,
+        speed: float,
+        end_pause: float | None = None,
+        final: Final | None = None,
     ) -> Generator[Audio, None, None]:
         """Synthesize and shape each chunk; ``end_pause`` replaces the last chunk's
-        punctuation pause (it costs a look one chunk ahead, so only when given)."""
-        for phonemes, last in _with_last(chunks, look_ahead=end_pause is not None):
+        punctuation pause; ``final`` is called before the last one is yielded. (Both
+        read the plan one chunk ahead: a sentence's G2P, not a model call.)"""
+        look_ahead = end_pause is not None or final is not None
+        for phonemes, last in _with_last(chunks, look_ahead=look_ahead):
             tokens = self.vocabulary.encode(phonemes)
             started = time.perf_counter()
             audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)
@@ -326,6 +348,8 @@ class SpeechService:
             pause = end_pause if last and end_pause is not None else pause_after(phonemes) / speed
             shaped = shape_silence(audio, pause_seconds=pause)
             self._count_compute(seconds, shaped)
+            if last and final is not None:
+                final()
             yield shaped
 
     def synthesize_all(self, job: Speakable) -> Audio:
@@ -343,10 +367,11 @@ class SpeechService:
         pacing: Pacing | None = None,
     ) -> AsyncGenerator[Audio, None]:
         """Audio chunks of ``job`` as they are made (see ``run_chunks``)."""
+        pacing = pacing or Pacing(listener, expected_audio_s=expected_speech_s(job))
         chunks = self.run_chunks(
-            self.synthesize(job, schedule),
+            self.synthesize(job, schedule, final=pacing.mark_final),
             prefetch=prefetch,
-            pacing=pacing or Pacing(listener, expected_audio_s=expected_speech_s(job)),
+            pacing=pacing,
         )
         async with contextlib.aclosing(chunks):
             async for audio in chunks:
@@ -392,7 +417,7 @@ class SpeechService:
                     return None  # the consumer left while this waited: do not start it
                 state["queued"] = False
                 self._waiting -= 1
-            with serving(stop):
+            with pacing.computing(), serving(stop):
                 return next(chunks, None)
 
         async def produce() -> None:
@@ -410,6 +435,12 @@ class SpeechService:
                         pacing.handed_out(_seconds_of(item))
                     await queue.put(item)
                     if item is None:
+                        return
+                    if pacing.final:
+                        # The generator said that was its last chunk: the stream ends
+                        # now, not when a worker gets round to asking it for another
+                        # (a job due after every stream that is behind).
+                        await queue.put(None)
                         return
             except Exception as e:  # noqa: BLE001 - handed to the consumer, raised there
                 await queue.put(e)

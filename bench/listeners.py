@@ -106,6 +106,10 @@ def peak_rss_mib(pid: int | None) -> str:
     return "?"
 
 
+def _median_and_worst(seconds: list[float]) -> str:
+    return f"{statistics.median(seconds):.2f} / {max(seconds):.2f} s" if seconds else "-"
+
+
 def row(name: str, results: list[Listening], pid: int | None) -> str:
     served = [r for r in results if r.status == 200]
     refused = [r for r in results if r.status == 429]
@@ -120,7 +124,7 @@ def row(name: str, results: list[Listening], pid: int | None) -> str:
     worst = max(served, key=lambda r: r.silent_s, default=None)
     return (
         f"| {name} | {len(served)} of {len(results)} ({len(refused)} got 429{retry_note}) | "
-        f"{statistics.median(firsts):.2f} / {max(firsts):.2f} s | "
+        f"{_median_and_worst(firsts)} | "
         f"{sum(r.underruns for r in served)} | "
         f"{worst.silent_s if worst else 0:.2f} s | "
         f"{max((r.done_s for r in served), default=0):.2f} s | {peak_rss_mib(pid)} |"

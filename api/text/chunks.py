@@ -73,12 +73,15 @@ class ChunkSchedule:
     The first chunk is short so the first audio leaves early: at most
     ``first_tokens`` ids, a first clause of up to ``first_clause_max`` whole
     (so that a one-line request is one call), a longer one cut between words
-    (a few words). Each later chunk may be ``growth``
-    times larger, so it is ready before the audio already sent has played,
-    up to ``max_tokens``. Measured on two cores: compute per second of audio
-    is flat from 60 to 400 ids per chunk, while peak memory grows with the
-    chunk (the vocoder's activations), so chunks stop at 150 ids, which still
-    holds most sentences whole.
+    (a few words). Each later chunk may be ``growth`` times larger, up to
+    ``max_tokens``: it is computed while the one before plays, so it is ready
+    in time while ``growth`` times the compute per second of audio stays under
+    1 (1.5 holds up to 0.66 s of compute per second of audio; on a machine
+    that needed 0.55, a growth of 2 made a paragraph's second chunk 0.66 s
+    late). Measured on two cores: compute per second of audio is flat from
+    60 to 400 ids per chunk, while peak memory grows with the chunk (the
+    vocoder's activations), so chunks stop at 150 ids, which still holds most
+    sentences whole.
 
     Chunks end at sentence ends where they can, else at clause breaks
     (commas, semicolons ...); a clause is cut between words only when it
@@ -87,7 +90,7 @@ class ChunkSchedule:
 
     first_tokens: int = 30
     first_clause_max: int = 40
-    growth: float = 2.0
+    growth: float = 1.5
     max_tokens: int = 150
 
     def __post_init__(self) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 import httpx
 import numpy as np
 import numpy.typing as npt
+import pytest
+from fastapi import FastAPI
 
 from api.backends.base import Audio
 from api.backends.fake import FakeBackend
 from api.settings import Settings
+from api.speech import Dialogue, SpeechJob
 from tests.serverthread import ServerThread
 
 SPEECH = "/v1/audio/speech"
@@ -111,3 +115,39 @@ def test_metrics_count_late_chunks_and_estimate_the_compute_rate(settings: Setti
     assert values["kokoro_chunk_slack_seconds_count"] >= 3
     assert values['kokoro_chunk_slack_seconds_bucket{le="0"}'] >= values["kokoro_late_chunks_total"]
     assert values["kokoro_chunk_slack_seconds_sum"] < 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("One sentence. Another one, a little longer than the first.", id="speech"),
+        pytest.param("Words first. [pause:0.5s]", id="ends-in-a-pause"),
+    ],
+)
+async def test_a_stream_ends_with_its_last_chunk_without_asking_for_another(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """The chunk generator says which chunk is its last, so the stream ends there:
+    no further job (due after every stream that is behind) just to learn it is done."""
+    service = app.state.speech
+    submitted: list[float] = []
+    submit = service._scheduler.submit
+
+    def counting(deadline: float, job: Callable[[], object]) -> Future[object]:
+        submitted.append(deadline)
+        return submit(deadline, job)
+
+    monkeypatch.setattr(service._scheduler, "submit", counting)
+    voice = service.voices.resolve("af_heart")
+    for listener in (True, False):
+        submitted.clear()
+        chunks = [
+            chunk async for chunk in service.stream(SpeechJob(text, voice), listener=listener)
+        ]
+        assert len(chunks) >= 2
+        assert len(submitted) == len(chunks)
+    dialogue = Dialogue((SpeechJob("Hello there.", voice), SpeechJob("Hi, how are you?", voice)))
+    submitted.clear()
+    chunks = [chunk async for chunk in service.stream(dialogue)]
+    assert len(submitted) == len(chunks)

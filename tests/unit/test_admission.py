@@ -74,6 +74,17 @@ def test_a_short_request_is_slotted_into_the_slack_of_the_streams() -> None:
     # A long one does not fit: 20 s of speech is 10 s of compute.
     with pytest.raises(ServerBusyError, match="capacity"):
         admission.admit(Pacing(listener=True, expected_audio_s=20.0))
+    # Nor when the stream's own next chunk needs what it has in hand: its last one
+    # took 6 s and the one now running may take 1.5 times that (9 s, 1 s of it done).
+    busy = Admission(10, rate=lambda: 0.5, headroom=0.9)
+    stream = playing(audio_s=10.0, started_s_ago=2.0)
+    stream.last_compute_s = 6.0
+    stream.computing_since = time.monotonic() - 1.0
+    busy.admit(stream)
+    with pytest.raises(ServerBusyError, match="capacity"):
+        busy.admit(Pacing(listener=True, expected_audio_s=2.0))  # 8 - 8 s spare < 1 + 0.3
+    stream.last_compute_s = 2.0  # the running one 3 s, 1 s of it done: 8 - 2 = 6 s spare
+    busy.admit(Pacing(listener=True, expected_audio_s=2.0))
     # Nor a short one when the streams have nothing in hand.
     stalled = Admission(10, rate=lambda: 0.5, headroom=0.9)
     stalled.admit(playing(audio_s=1.0 + SLACK_MARGIN_S / 2, started_s_ago=0.0))
