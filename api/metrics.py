@@ -87,30 +87,29 @@ class _ServiceCollector:
             "audio, had run out (the listener heard a gap).",
             value=service.late_chunks,
         )
-        rate = service.compute_rate
-        if rate is not None:
-            yield GaugeMetricFamily(
+        estimates = (
+            (
                 "kokoro_compute_seconds_per_audio_second",
                 "Seconds of inference per second of audio delivered, a running mean over "
                 "the recent chunks: admission's estimate of the machine's speed.",
-                value=rate,
-            )
-        capacity = service.admission.capacity()
-        if capacity is not None:
-            yield GaugeMetricFamily(
+                service.compute_rate,
+            ),
+            (
                 "kokoro_capacity_streams",
                 "Real-time streams the inference pool can serve at once, from the compute "
                 "rate (KOKORO_CAPACITY_HEADROOM of it is admitted).",
-                value=capacity,
-            )
-        least = service.admission.min_slack_s()
-        if least is not None:
-            yield GaugeMetricFamily(
+                service.admission.capacity(),
+            ),
+            (
                 "kokoro_min_slack_seconds",
                 "Seconds until the next chunk is due for the request in progress nearest "
                 "its deadline (negative: its listener has run dry).",
-                value=least,
-            )
+                service.admission.min_slack_s(),
+            ),
+        )
+        for name, documentation, estimate in estimates:
+            if estimate is not None:  # absent until there is something to estimate
+                yield GaugeMetricFamily(name, documentation, value=estimate)
         buckets, total = service.chunk_slack()
         yield HistogramMetricFamily(
             "kokoro_chunk_slack_seconds",
