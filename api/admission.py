@@ -140,10 +140,6 @@ class Admission:
         least = min(slot.pacing.spare_s(PLAN.growth) for slot in self._active)
         return least - cost_s >= SLACK_MARGIN_S
 
-    def retry_after_s(self) -> int:
-        with self._lock:
-            return self._retry_after_s()
-
     def _retry_after_s(self) -> int:
         """When a request is likely to be taken on, in whole seconds (1 to 60).
 

@@ -152,11 +152,12 @@ class SpeechService:
 
     All requests share one pool of inference threads. A request hands the pool
     one chunk at a time and queues its next chunk only when the previous one is
-    done, so the pool's FIFO queue serves concurrent requests in turn: a short
-    request is never stuck behind all of a long one.
+    done, with the time it is due (``api.scheduler``: earliest deadline first),
+    so a short request is never stuck behind all of a long one.
 
-    ``admission`` bounds the requests taken on at once: ``workers`` being served
-    and ``max_queued`` more waiting their turn. ``audio_cache`` keeps finished
+    ``admission`` takes requests on while the capacity measured from the
+    compute rate holds them (``capacity_headroom`` of it; 0: not looked at),
+    at most ``workers + max_queued`` at once. ``audio_cache`` keeps finished
     responses for repeats (off at 0 bytes).
     """
 
