@@ -149,11 +149,15 @@ class Admission:
         seconds on average and ``limit`` of them run at once.
         """
         rate = self._rate()
-        ends = [
-            slot.pacing.remaining_audio_s() * rate * len(self._active) / self.workers
-            for slot in self._active
-            if rate is not None and slot.pacing.expected_audio_s > 0
-        ]
+        ends = (
+            [
+                slot.pacing.remaining_audio_s() * rate * len(self._active) / self.workers
+                for slot in self._active
+                if slot.pacing.expected_audio_s > 0
+            ]
+            if rate is not None
+            else []
+        )
         if ends:
             estimate = math.ceil(min(ends))
         elif self._mean_hold_s is not None:

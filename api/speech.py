@@ -127,6 +127,12 @@ def expected_speech_s(job: Speakable) -> float:
     return len(job.text) * SPEECH_SECONDS_PER_CHARACTER / job.speed
 
 
+def pacing_for(job: Speakable, *, listener: bool) -> Pacing:
+    """The pacing of a request for ``job``: a stream's (``listener``) or a complete
+    file's, with its expected size for admission's estimates."""
+    return Pacing(listener, expected_audio_s=expected_speech_s(job))
+
+
 def _with_last(items: Iterable[T], *, look_ahead: bool = True) -> Iterator[tuple[T, bool]]:
     """Each item and whether it is the last. Knowing that means reading one item
     ahead; with ``look_ahead`` False nothing is read early and no item is marked last."""
@@ -368,7 +374,7 @@ class SpeechService:
         pacing: Pacing | None = None,
     ) -> AsyncGenerator[Audio, None]:
         """Audio chunks of ``job`` as they are made (see ``run_chunks``)."""
-        pacing = pacing or Pacing(listener, expected_audio_s=expected_speech_s(job))
+        pacing = pacing or pacing_for(job, listener=listener)
         chunks = self.run_chunks(
             self.synthesize(job, schedule, final=pacing.mark_final),
             prefetch=prefetch,

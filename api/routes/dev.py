@@ -28,7 +28,7 @@ from api.routes.speech import build_job, check_input, check_spoken, complete_fil
 from api.routes.voices import resolve_voice
 from api.scheduler import Pacing
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
-from api.speech import SPEECH_SECONDS_PER_PHONEME, SpeechService, expected_speech_s
+from api.speech import SPEECH_SECONDS_PER_PHONEME, SpeechService, pacing_for
 from api.text.chunks import MAX_TOKENS, PLAN
 from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.sanitize import sanitize_text
@@ -149,7 +149,7 @@ async def captioned_speech_route(
     with file:
         encoder = StreamingEncoder(body.response_format, streaming=False, file=file)
         limit = settings.request_timeout_s
-        pacing = Pacing(listener=False, expected_audio_s=expected_speech_s(job))
+        pacing = pacing_for(job, listener=False)
         async with admitted(service, limit, "captioned speech request", request, pacing):
             await encode_whole(
                 _audio_of(service.run_chunks(pieces, pacing=pacing), timed, service),

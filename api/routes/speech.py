@@ -22,7 +22,7 @@ from api.routes.voices import resolve_voice
 from api.scheduler import Pacing
 from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
 from api.settings import Settings
-from api.speech import Dialogue, Speakable, SpeechJob, SpeechService, expected_speech_s
+from api.speech import Dialogue, Speakable, SpeechJob, SpeechService, pacing_for
 from api.text.checks import CheckedText, TextRejectedError, check_text, check_total_pause
 from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.normalize import NormalizationOptions
@@ -306,7 +306,7 @@ async def speech_response(
         # A repeat: the same bytes at once, without a slot or any compute.
         return cached_response(hit, body, {} if body.stream_format == "sse" else disposition)
     if body.stream_format == "sse" or body.streamed:
-        slot = admit(service, Pacing(listener=True, expected_audio_s=expected_speech_s(job)))
+        slot = admit(service, pacing_for(job, listener=True))
         encoder = StreamingEncoder(audio_format, streaming=True)
         content: AsyncIterator[bytes | str]
         if body.stream_format == "sse":
@@ -322,7 +322,7 @@ async def speech_response(
         return AdmittedStream(
             content, slot=slot, timeout_s=limit, media_type=media_type, headers=headers
         )
-    pacing = Pacing(listener=False, expected_audio_s=expected_speech_s(job))
+    pacing = pacing_for(job, listener=False)
     async with admitted(service, limit, f"{name} request", request, pacing):
         response = await complete_file(
             service.stream(job, pacing=pacing),
