@@ -41,7 +41,9 @@ _RATE_DECAY = 0.98
 SPEECH_SECONDS_PER_CHARACTER = 0.056
 """Seconds of speech per character of English text at speed 1 (the benches' paragraph:
 18.6 s for 330 characters), for estimates of a request's size; tags count as text."""
-SPEECH_SECONDS_PER_PHONEME = 0.07
+SPEECH_SECONDS_PER_PHONEME = 0.06
+"""Seconds of speech per phoneme symbol (spaces included) at speed 1: the same
+paragraph is 299 symbols in its chunks for 18.07 s of audio."""
 
 SLACK_BUCKETS_S = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 """Upper bounds of the buckets of the chunk slack histogram (``/metrics``); the first
