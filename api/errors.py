@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.intake import Problem, RequestRejectedError
+
 logger = logging.getLogger(__name__)
 
 # OpenAI's error types by status, for every status this app answers with.
@@ -76,6 +78,14 @@ def encodable(text: str) -> str:
     """``text`` as UTF-8 can carry it: a message may quote the client's input, and a
     lone surrogate in it (JSON can send one) would make the error itself fail."""
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+_STATUS_BY_PROBLEM: dict[Problem, int] = {"invalid": 400, "not_found": 404, "too_large": 413}
+
+
+def rejected(e: RequestRejectedError) -> APIError:
+    """The HTTP error for a request the intake refused."""
+    return APIError(_STATUS_BY_PROBLEM[e.problem], e.message, param=e.param, code=e.code)
 
 
 # The codes of the errors Starlette raises itself: a form it cannot parse (400),
@@ -152,6 +162,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, APIError)
         return error_response(exc)
 
+    async def on_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestRejectedError)
+        return error_response(rejected(exc))
+
     async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         return error_response(_validation_error(exc))
@@ -173,6 +187,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(APIError(500, "Internal server error", code="internal_error"))
 
     app.add_exception_handler(APIError, on_api_error)
+    app.add_exception_handler(RequestRejectedError, on_rejected)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

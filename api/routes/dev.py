@@ -12,6 +12,7 @@ import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from api import intake
 from api.audio.encoder import FORMATS, StreamingEncoder
 from api.audio.spool import spooled_file
 from api.backends.base import Audio
@@ -24,13 +25,12 @@ from api.captions import (
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.routes.limits import admitted
-from api.routes.speech import build_job, check_input, check_spoken, complete_file, encode_whole
-from api.routes.voices import resolve_voice
+from api.routes.speech import build_job, check_spoken, complete_file, encode_whole
 from api.scheduler import Pacing
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
 from api.speech import SPEECH_SECONDS_PER_PHONEME, SpeechService, pacing_for
 from api.text.chunks import MAX_TOKENS, PLAN
-from api.text.g2p import LanguageError, language_for_text, parse_language
+from api.text.g2p import parse_language
 from api.text.sanitize import sanitize_text
 
 router = APIRouter(prefix="/dev", tags=["dev"])
@@ -55,12 +55,9 @@ async def phonemize(
     body: PhonemizeRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> PhonemizeResponse:
     """The phonemes (Kokoro's alphabet) and token ids the model would get for ``text``."""
-    text = check_input(body.text, settings, param="text").text
-    try:
-        language = parse_language(body.language)
-        service.check_language(language_for_text(text, language))
-    except LanguageError as e:
-        raise APIError(400, str(e), param="language", code="unsupported_language") from e
+    text = intake.checked_text(body.text, settings.text_limits, "text").text
+    language = intake.language_code(body.language, "language") or parse_language("a")
+    intake.check_readers(service, text, [language], "language")
 
     def run() -> str:
         return " ".join(service.phoneme_chunks(text, language, PLAN))
@@ -97,7 +94,7 @@ async def generate_from_phonemes(
             param="phonemes",
             code="input_too_long",
         )
-    voice = resolve_voice(service.voices, body.voice or settings.default_voice)
+    voice = intake.resolve_voice(service.voices, body.voice or settings.default_voice)
     cleaned = service.vocabulary.clean(sanitize_text(body.phonemes))
     if service.vocabulary.is_silent(cleaned):
         raise APIError(

@@ -10,6 +10,7 @@ from contextlib import aclosing
 
 from fastapi import APIRouter, Request, Response
 
+from api import intake
 from api.audio.cache import AudioCache, CachedResponse, response_key, voice_digest
 from api.audio.encoder import FORMATS, StreamingEncoder
 from api.audio.spool import SpooledFileResponse, spooled_file
@@ -18,14 +19,11 @@ from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.routes.limits import AdmittedStream, admit, admitted, close_iterator
 from api.routes.models import check_model
-from api.routes.voices import resolve_voice
 from api.scheduler import Pacing
 from api.schemas import AudioRequest, DialogueRequest, ErrorBody, SpeechRequest
 from api.settings import Settings
 from api.speech import Dialogue, Speakable, SpeechJob, SpeechService, pacing_for
-from api.text.checks import CheckedText, TextRejectedError, check_text, check_total_pause
-from api.text.g2p import LanguageError, language_for_text, parse_language
-from api.text.normalize import NormalizationOptions
+from api.text.checks import TextRejectedError, check_total_pause
 from api.voices.store import Voice
 
 logger = logging.getLogger(__name__)
@@ -35,76 +33,18 @@ router = APIRouter(tags=["speech"])
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def check_input(text: str, settings: Settings, param: str = "input") -> CheckedText:
-    """The text made safe, or the API error saying why it will not be read (empty,
-    too long, malformed tags, too much pause, nothing to speak)."""
-    try:
-        return check_text(text, settings.text_limits, what=f"'{param}'")
-    except TextRejectedError as e:
-        raise text_error(e, param) from e
-
-
-def text_error(e: TextRejectedError, param: str) -> APIError:
-    return APIError(e.status, e.message, param=param, code=e.code)
-
-
-def check_language(service: SpeechService, job: SpeechJob, param: str) -> None:
-    """The language each of the job's voices reads in must have its G2P installed
-    where the text needs it (Japanese is an extra)."""
-    try:
-        for voice in (job.voice, *job.tag_voices.values()):
-            service.check_language(language_for_text(job.text, job.language_for(voice)))
-    except LanguageError as e:
-        raise APIError(400, str(e), param=param, code="unsupported_language") from e
-
-
-def parse_lang_code(code: str | None) -> str | None:
-    try:
-        return parse_language(code) if code else None
-    except LanguageError as e:
-        raise APIError(400, str(e), param="lang_code", code="unsupported_language") from e
-
-
-def tagged_job(
-    service: SpeechService,
-    checked: CheckedText,
-    voice: Voice,
-    *,
-    speed: float,
-    language: str | None,
-    normalization: NormalizationOptions | None,
-    param: str,
-) -> SpeechJob:
-    """A job for text that ``check_input`` passed, with the voices its tags name
-    resolved: an unknown voice in a tag is a 404 naming it, before any audio exists."""
-    job = SpeechJob(
-        text=checked.text,
-        voice=voice,
-        speed=speed,
-        language=language,
-        normalization=normalization,
-        tag_voices={
-            spec: resolve_voice(service.voices, spec, param=param) for spec in checked.voice_specs
-        },
-    )
-    check_language(service, job, "lang_code" if language else param)
-    return job
-
-
 def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -> SpeechJob:
-    """Validate a speech request and turn it into a job, or raise the API error."""
+    """Validate a speech request and turn it into a job (``api.intake`` raises what is
+    wrong; the app renders it as the API error)."""
     check_model(body.model)
-    checked = check_input(body.input, settings)
-    voice = resolve_voice(service.voices, body.voice_name or settings.default_voice)
-    language = parse_lang_code(body.lang_code)
-    return tagged_job(
+    return intake.speech_job(
         service,
-        checked,
-        voice,
+        settings.text_limits,
+        text=body.input,
+        voice=body.voice_name or settings.default_voice,
         speed=body.speed,
-        language=language,
+        lang_code=body.lang_code,
         normalization=body.normalization_options,
-        param="input",
     )
 
 
@@ -364,10 +304,10 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
             param="turns",
             code="input_too_long",
         )
-    language = parse_lang_code(body.lang_code)
+    language = intake.language_code(body.lang_code)
     speakers: dict[str, tuple[Voice, float]] = {}
     for name, speaker in body.speakers.items():
-        voice = resolve_voice(service.voices, speaker.voice, f"speakers.{name}")
+        voice = intake.resolve_voice(service.voices, speaker.voice, f"speakers.{name}")
         speakers[name] = (voice, speaker.speed or body.speed)
     turns = []
     pause_s = body.gap * (len(body.turns) - 1)  # a gap follows every turn but the last
@@ -381,11 +321,11 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
                 param=f"{param}.speaker",
                 code="unknown_speaker",
             )
-        checked = check_input(turn.text, settings, param=f"{param}.text")
+        checked = intake.checked_text(turn.text, settings.text_limits, f"{param}.text")
         pause_s += checked.pause_s
         voice, speed = speakers[turn.speaker]
         turns.append(
-            tagged_job(
+            intake.tagged_job(
                 service,
                 checked,
                 voice,
@@ -398,7 +338,7 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
     try:
         check_total_pause(pause_s, settings.text_limits, what="the turns (gaps included)")
     except TextRejectedError as e:
-        raise text_error(e, "turns") from e
+        raise intake.rejected_text(e, "turns") from e
     return Dialogue(tuple(turns), gap=body.gap)
 
 

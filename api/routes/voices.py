@@ -6,19 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
+from api import intake
 from api.deps import SettingsDep, SpeechServiceDep
 from api.errors import APIError
 from api.schemas import ErrorBody, SkippedVoiceFile, VoiceInfo, VoiceList
 from api.text.g2p import missing_reader
 from api.voices.formats import pt_bytes
-from api.voices.mixer import BlendCancelsError, VoiceSpecError
 from api.voices.store import (
     ProtectedVoiceError,
     UnknownVoiceError,
     Voice,
     VoiceError,
     VoiceExistsError,
-    VoiceStore,
 )
 
 router = APIRouter(tags=["voices"])
@@ -26,18 +25,6 @@ router = APIRouter(tags=["voices"])
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
 """Room in an upload's body (whose limit follows KOKORO_MAX_VOICE_FILE_BYTES, not
 KOKORO_MAX_BODY_BYTES) for the multipart framing and form fields around the file."""
-
-
-def resolve_voice(store: VoiceStore, spec: str, param: str = "voice") -> Voice:
-    """The voice a name, OpenAI alias or blend spec means, or the API error saying why not."""
-    try:
-        return store.resolve(spec)
-    except BlendCancelsError as e:
-        raise APIError(400, str(e), param=param, code="voice_blend_cancels") from e
-    except VoiceSpecError as e:
-        raise APIError(400, str(e), param=param, code="invalid_voice_spec") from e
-    except UnknownVoiceError as e:
-        raise APIError(404, str(e), param=param, code="voice_not_found") from e
 
 
 def voice_info(voice: Voice) -> VoiceInfo:
@@ -101,7 +88,7 @@ class CombineRequest(BaseModel):
 async def combine_voices(body: CombineRequest, service: SpeechServiceDep) -> Response:
     """Blend voices into one pack, returned as a PyTorch ``.pt`` file; with ``name``,
     also save it as a voice that is listed, usable and kept across restarts."""
-    voice = await asyncio.to_thread(resolve_voice, service.voices, body.voices, "voices")
+    voice = await asyncio.to_thread(intake.resolve_voice, service.voices, body.voices, "voices")
     filename = voice.id if voice.source != "mix" else "mix"
     if body.name is not None:
         try:
