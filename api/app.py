@@ -19,7 +19,7 @@ from api.deps import RequireAPIKey
 from api.docs import mount_api_docs
 from api.errors import document_errors, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import dev, health, metrics, models, speech, voices
+from api.routes import dev, health, metrics, models, speech, stream_input, voices
 from api.settings import Settings
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import Vocabulary
@@ -27,6 +27,7 @@ from api.text.g2p import EspeakG2P
 from api.voices.store import DEFAULT_OPENAI_VOICES, VoiceStore, check_voice_settings
 from api.webui import mount_web_ui
 from api.weights import ensure_model_dir
+from api.wyoming import start_wyoming_server
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,14 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         app.state.speech = service
         app.state.model_sha256 = sha256
         app.state.metrics.watch(service, sha256)
+        wyoming = None
+        if settings.wyoming_port is not None:
+            wyoming = await start_wyoming_server(service, settings)
         try:
             yield
         finally:
+            if wyoming is not None:
+                await wyoming.stop()
             # uvicorn calls this after the in-flight requests have finished (or
             # the shutdown grace period cut them), so no producer is left to stop.
             service.close()
@@ -137,6 +143,9 @@ def install_routes(app: FastAPI, *, protected_metrics: bool) -> None:
     protected = [RequireAPIKey]
     for module in (speech, voices, models, dev):
         app.include_router(module.router, dependencies=protected)
+    # The WebSocket checks its own key: browsers cannot send the header, so it may
+    # also come in the query string or the first message.
+    app.include_router(stream_input.router)
     app.include_router(metrics.router, dependencies=protected if protected_metrics else [])
     app.include_router(health.router)
     mount_api_docs(app)

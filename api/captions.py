@@ -17,8 +17,8 @@ import numpy as np
 
 from api.audio.silence import shape_silence, silence_pieces, speech_bounds
 from api.backends.base import Audio, supports_timing
-from api.speech import SpeechJob, SpeechService, Utterance
-from api.text.chunks import PLAN, pause_after
+from api.speech import Final, SpeechJob, SpeechService, Utterance, with_last
+from api.text.chunks import PLAN, ChunkSchedule, pause_after
 from api.text.split import Pause
 from api.text.timestamps import WordTimestamp, word_timestamps
 
@@ -56,9 +56,14 @@ class CaptionedChunk:
 
 
 def captioned_chunks(
-    service: SpeechService, job: SpeechJob
+    service: SpeechService,
+    job: SpeechJob,
+    schedule: ChunkSchedule = PLAN,
+    final: Final | None = None,
 ) -> Generator[CaptionedChunk, None, None]:
-    """Blocking: the utterance chunk by chunk, each with its symbols' durations.
+    """Blocking: the utterance chunk by chunk, each with its symbols' durations,
+    cut along ``schedule``; ``final`` is called just before the last chunk is
+    yielded (as ``SpeechService.synthesize`` does).
 
     Raises ``CaptionsUnavailableError`` at once when the backend has no timings.
     """
@@ -68,29 +73,42 @@ def captioned_chunks(
             f"The {backend.name} backend cannot report word timings for this model"
         )
 
-    def chunks() -> Generator[CaptionedChunk, None, None]:
+    def plan() -> Iterator[Audio | tuple[str, Utterance]]:
+        """Silences and (phonemes, utterance) chunks: G2P only, cheap to read ahead."""
         for piece in job.pieces():
             if isinstance(piece, Pause):
-                for pause in silence_pieces(piece.seconds):
-                    yield CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
+                yield from silence_pieces(piece.seconds)
                 continue
             for phonemes in service.phoneme_chunks(
-                piece.text, piece.language, PLAN, job.normalization
+                piece.text, piece.language, schedule, job.normalization
             ):
-                tokens = service.vocabulary.encode(phonemes)
-                raw, token_samples = backend.synthesize_timed(
-                    tokens, piece.voice.style_for(len(tokens)), job.speed
-                )
-                start, end = speech_bounds(raw)
-                shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
-                # Token end positions, moved onto the shaped chunk and kept inside its speech.
-                ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
-                ends[-1] = max(end - start, 1)
-                durations = [
-                    np.diff(ends, prepend=0).astype(np.int64),
-                    np.array([max(len(shaped) - int(ends[-1]), 0)], dtype=np.int64),
-                ]
-                yield CaptionedChunk(shaped, phonemes + " ", durations)
+                yield phonemes, piece
+
+    def chunks() -> Generator[CaptionedChunk, None, None]:
+        for item, last in with_last(plan(), look_ahead=final is not None):
+            chunk = _pause(item) if isinstance(item, np.ndarray) else _spoken(*item)
+            if last and final is not None:
+                final()
+            yield chunk
+
+    def _pause(pause: Audio) -> CaptionedChunk:
+        return CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
+
+    def _spoken(phonemes: str, piece: Utterance) -> CaptionedChunk:
+        tokens = service.vocabulary.encode(phonemes)
+        raw, token_samples = backend.synthesize_timed(
+            tokens, piece.voice.style_for(len(tokens)), job.speed
+        )
+        start, end = speech_bounds(raw)
+        shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
+        # Token end positions, moved onto the shaped chunk and kept inside its speech.
+        ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
+        ends[-1] = max(end - start, 1)
+        durations = [
+            np.diff(ends, prepend=0).astype(np.int64),
+            np.array([max(len(shaped) - int(ends[-1]), 0)], dtype=np.int64),
+        ]
+        return CaptionedChunk(shaped, phonemes + " ", durations)
 
     return chunks()
 

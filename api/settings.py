@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8880, ge=1, le=65535)
     """TCP port of the HTTP server."""
 
+    wyoming_port: int | None = Field(default=None, ge=1, le=65535)
+    """TCP port of the Wyoming server for Home Assistant (10200 by convention; off
+    when unset). It listens on ``host`` too."""
+
+    ws_inactivity_timeout_s: float = Field(default=20.0, gt=0, le=180)
+    """Seconds a text-streaming WebSocket may go without a message before the server
+    closes it (a client's ``inactivity_timeout`` query parameter may ask for up to 180)."""
+
     model_dir: Path = Field(default_factory=lambda: user_data_dir() / "model")
     """Directory holding the model, vocabulary and built-in voices (assembled on first start)."""
 

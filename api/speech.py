@@ -135,7 +135,7 @@ def pacing_for(job: Speakable, *, listener: bool) -> Pacing:
     return Pacing(listener, expected_audio_s=expected_speech_s(job))
 
 
-def _with_last(items: Iterable[T], *, look_ahead: bool = True) -> Iterator[tuple[T, bool]]:
+def with_last(items: Iterable[T], *, look_ahead: bool = True) -> Iterator[tuple[T, bool]]:
     """Each item and whether it is the last. Knowing that means reading one item
     ahead; with ``look_ahead`` False nothing is read early and no item is marked last."""
     iterator = iter(items)
@@ -304,7 +304,7 @@ class SpeechService:
         if isinstance(job, SpeechJob):
             yield from self._synthesize_job(job, schedule, final=final)
             return
-        for turn, last in _with_last(job.turns):
+        for turn, last in with_last(job.turns):
             gap = None if last else job.gap
             yield from self._synthesize_job(turn, schedule, gap, final if last else None)
 
@@ -315,11 +315,11 @@ class SpeechService:
         end_pause: float | None = None,
         final: Final | None = None,
     ) -> Generator[Audio, None, None]:
-        for piece, last in _with_last(job.pieces()):
+        for piece, last in with_last(job.pieces()):
             piece_final = final if last else None
             if isinstance(piece, Pause):
                 extra = end_pause if last and end_pause is not None else 0.0
-                for silence, last_silence in _with_last(silence_pieces(piece.seconds + extra)):
+                for silence, last_silence in with_last(silence_pieces(piece.seconds + extra)):
                     if last_silence and piece_final is not None:
                         piece_final()
                     yield silence
@@ -349,7 +349,7 @@ class SpeechService:
         punctuation pause; ``final`` is called before the last one is yielded. (Both
         read the plan one chunk ahead: a sentence's G2P, not a model call.)"""
         look_ahead = end_pause is not None or final is not None
-        for phonemes, last in _with_last(chunks, look_ahead=look_ahead):
+        for phonemes, last in with_last(chunks, look_ahead=look_ahead):
             tokens = self.vocabulary.encode(phonemes)
             started = time.perf_counter()
             audio = self.backend.synthesize(tokens, voice.style_for(len(tokens)), speed)

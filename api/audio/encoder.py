@@ -91,6 +91,7 @@ class StreamingEncoder:
         streaming: bool = True,
         sample_rate: int = SAMPLE_RATE,
         file: IO[bytes] | None = None,
+        bit_rate: int | None = None,
     ) -> None:
         if file is not None and streaming:
             raise ValueError("a file is only for a complete (streaming=False) output")
@@ -105,6 +106,7 @@ class StreamingEncoder:
         self._lock = threading.Lock()
         self._pcm_parts: list[bytes] = []  # non-streamed wav/pcm without a file
         self._file = file
+        self._bit_rate = bit_rate or FORMATS[audio_format].bit_rate
         self._header_sent = False
         self._container: Any = None
         self._stream: Any = None
@@ -129,8 +131,8 @@ class StreamingEncoder:
             self._sink, mode="w", format=spec.container, options=options, buffer_size=4096
         )
         self._stream = self._container.add_stream(spec.codec, rate=self.sample_rate, layout="mono")
-        if spec.bit_rate:
-            self._stream.bit_rate = spec.bit_rate
+        if self._bit_rate:
+            self._stream.bit_rate = self._bit_rate
         self._time_base = Fraction(1, self.sample_rate)
 
     def _take(self) -> bytes:

@@ -1,1 +1,1 @@
-"""HTTP routes: thin handlers that validate, delegate and render."""
+"""HTTP and WebSocket routes: thin handlers that validate, delegate and render."""

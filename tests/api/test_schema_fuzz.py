@@ -89,6 +89,12 @@ def test_operation_conforms_to_the_schema(
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     def fuzz(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=AUTH, excluded_checks=[positive_data_acceptance])
+        response = case.call(headers=AUTH)
+        if mode is GenerationMode.NEGATIVE and response.status_code == 413:
+            # The body limit refused it before its fields were read: a rejection too,
+            # though schemathesis does not count 413 as one (a megabytes-long case).
+            assert response.json()["error"]["code"] == "request_too_large"
+            return
+        case.validate_response(response, excluded_checks=[positive_data_acceptance])
 
     fuzz()
