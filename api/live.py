@@ -15,7 +15,9 @@ What makes a piece:
   numbers such as "3." wait for what follows).
 - While the listener has nothing to play (the first piece, or after the text
   ran out), a clause (a comma, a colon, ...) once it is ``EAGER_CLAUSE_CHARS``
-  long, so that speech starts early without cutting words apart.
+  long, else the first ``EAGER_WORDS_CHARS`` or so of whole words, so that
+  speech starts before the sentence is complete (as a request's first chunk
+  does), never inside a word.
 - Past ``CLAUSE_CHARS`` of a sentence with no end yet, its clauses; past
   ``MAX_PIECE_CHARS``, its words.
 - Whatever is left when the client flushes or ends the stream.
@@ -53,6 +55,10 @@ from api.voices.store import Voice
 
 EAGER_CLAUSE_CHARS = 40
 """A clause this long is spoken on its own while the listener has nothing to play."""
+EAGER_WORDS_CHARS = 30
+"""While the listener has nothing to play, this many characters of whole words are
+spoken without waiting for their sentence or clause to end: about the 30 tokens of
+a request's first chunk (``PLAN``), which is cut between words the same way."""
 CLAUSE_CHARS = 150
 """A sentence with no end yet is spoken clause by clause past this many characters."""
 MAX_PIECE_CHARS = 300
@@ -144,6 +150,14 @@ class TextFeed:
             ]
             if cuts:
                 return cuts[0]
+        if eager and len(text) > EAGER_WORDS_CHARS:
+            words = [
+                m.end()
+                for m in _SPACE.finditer(text, EAGER_WORDS_CHARS - 1)
+                if not _inside_tag(text, m.end())
+            ]
+            if words:
+                return words[0]
         if len(text) >= MAX_PIECE_CHARS:
             spaces = [
                 m.end()

@@ -24,6 +24,8 @@ class RunningServer:
     base_url: str
     process: subprocess.Popen[bytes]
     log: Path
+    wyoming_port: int
+    """Where its Wyoming server listens (on 127.0.0.1)."""
 
 
 def bake(directory: Path) -> Path:
@@ -35,8 +37,13 @@ def bake(directory: Path) -> Path:
 @contextmanager
 def real_server(model_dir: Path, voices_dir: Path, log: Path) -> Iterator[RunningServer]:
     """The real server (uvicorn, ONNX model) on a free port, once it answers /health."""
-    port = free_port()
-    env = {**os.environ, "KOKORO_MODEL_DIR": str(model_dir), "KOKORO_VOICES_DIR": str(voices_dir)}
+    port, wyoming_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "KOKORO_MODEL_DIR": str(model_dir),
+        "KOKORO_VOICES_DIR": str(voices_dir),
+        "KOKORO_WYOMING_PORT": str(wyoming_port),
+    }
     with log.open("wb") as out:
         process = subprocess.Popen(
             [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -59,7 +66,7 @@ def real_server(model_dir: Path, voices_dir: Path, log: Path) -> Iterator[Runnin
             pytest.fail(f"server did not become healthy in 60 s:\n{log.read_text()}")
         time.sleep(0.2)
     try:
-        yield RunningServer(base_url, process, log)
+        yield RunningServer(base_url, process, log, wyoming_port)
     finally:
         process.terminate()
         process.wait(timeout=30)

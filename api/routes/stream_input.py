@@ -29,9 +29,10 @@ import logging
 import math
 import re
 from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api import intake
@@ -305,17 +306,20 @@ async def _piece_audio(
                 yield _Spoken(audio, None)
         return
     timed: list[CaptionedChunk] = []
-    pending: Audio | None = None
     made = captioned_chunks(service, job, piece.schedule, final=live.pacing.mark_final)
     async with contextlib.aclosing(service.run_chunks(made, pacing=live.pacing)) as chunks:
         async for chunk in chunks:
             service.count_audio(chunk.audio)
-            timed.append(chunk)
-            if pending is not None:
-                yield _Spoken(pending, None)
-            pending = chunk.audio
-    if pending is not None:
-        yield _Spoken(pending, alignment(job.text, caption_timestamps(job, timed)))
+            timed.append(replace(chunk, audio=_NO_AUDIO))
+            # The plan marks its last chunk before handing it out: that one carries
+            # the alignment; the others leave at once.
+            aligned = None
+            if live.pacing.final:
+                aligned = alignment(job.text, caption_timestamps(job, timed))
+            yield _Spoken(chunk.audio, aligned)
+
+
+_NO_AUDIO = np.zeros(0, dtype=np.float32)
 
 
 class _Socket:
@@ -428,7 +432,9 @@ class _Socket:
             live.end()
             return
         live.add(text)
-        if message.get("flush") or message.get("try_trigger_generation"):
+        # ``try_trigger_generation`` (their SDK sends it with every piece) is ignored:
+        # the feed decides when a piece is worth speaking.
+        if message.get("flush"):
             live.flush()
 
     async def _speak(self, live: LiveSpeech, conversion: Conversion) -> None:

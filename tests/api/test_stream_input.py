@@ -366,3 +366,25 @@ def test_alignment_maps_sent_words_onto_spoken_ones() -> None:
     assert "".join(mixed["normalizedAlignment"]["chars"]) == "one two x"
     assert mixed["alignment"]["chars"] == list("12 x")
     assert mixed["alignment"]["charStartTimesMs"][-1] < 1400
+
+
+async def test_the_messages_elevenlabs_sdk_sends_are_understood(settings: Settings) -> None:
+    """The sequence their Python SDK's ``convert_realtime`` sends: a first message with
+    ``voice_settings`` null and a ``generation_config``, then every piece with
+    ``try_trigger_generation``, which must not cut speech into those pieces."""
+    first = {
+        "text": " ",
+        "try_trigger_generation": True,
+        "voice_settings": None,
+        "generation_config": {"chunk_length_schedule": [50]},
+    }
+    words = [{"text": word + " ", "try_trigger_generation": True} for word in THREE.split()]
+    with socket_server(settings) as served:
+        heard = await speak(
+            socket_url(served, model_id="eleven_flash_v2_5", output_format="mp3_44100_128"),
+            [first, *words, {"text": ""}],
+        )
+    assert heard.final
+    assert heard.close_code == 1000
+    aligned = [m for m in heard.messages if m.get("alignment")]
+    assert [len("".join(m["alignment"]["chars"]).split()) for m in aligned] == [5, 5, 5]

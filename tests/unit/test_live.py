@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from api.live import CLAUSE_CHARS, EAGER_CLAUSE_CHARS, MAX_PIECE_CHARS, TextFeed
+from api.live import (
+    CLAUSE_CHARS,
+    EAGER_CLAUSE_CHARS,
+    EAGER_WORDS_CHARS,
+    MAX_PIECE_CHARS,
+    TextFeed,
+)
 
 
 def fed(*parts: str) -> TextFeed:
@@ -53,6 +59,17 @@ def test_clauses_are_cut_early_only_while_the_listener_waits() -> None:
     assert fed(text).pop(eager=True) == text[: text.index(",") + 2]
     long = "b" * CLAUSE_CHARS + ", more"
     assert fed(long).pop() == "b" * CLAUSE_CHARS + ", "
+
+
+def test_a_waiting_listener_hears_the_first_whole_words_at_once() -> None:
+    text = "The weather today is sunny with a light bree"
+    assert fed(text).pop() is None
+    piece = fed(text).pop(eager=True)
+    assert piece == "The weather today is sunny with "
+    assert len(piece) >= EAGER_WORDS_CHARS
+    # The word being written is never cut.
+    assert fed("x" * (EAGER_WORDS_CHARS + 10)).pop(eager=True) is None
+    assert fed("short words only").pop(eager=True) is None
 
 
 def test_a_sentence_with_no_end_is_cut_at_a_word() -> None:
