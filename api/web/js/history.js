@@ -2,7 +2,7 @@
 
 import { el, secondsText } from "./dom.js";
 
-const KIND_PREFIXES = { preview: "Preview: ", dialogue: "Dialogue: " };
+const KIND_PREFIXES = { preview: "Preview: ", dialogue: "Dialogue: ", live: "Live: " };
 
 /** The file name a take downloads as: kokoro-<voice>-<n>.<format>, or
  * kokoro-dialogue-<n>.<format>. */

@@ -6,12 +6,14 @@
 // Opus, AAC and FLAC are encoded by the server when the user downloads them
 // (complete files with exact headers), so nothing is synthesized twice unless
 // a compressed file is asked for. Dialogues take the same path through
-// /v1/audio/dialogue.
+// /v1/audio/dialogue. Live mode feeds its text to the text-streaming WebSocket
+// (live.js) and plays the PCM that comes back through the same player.
 
 import { ApiError, apiFetch, apiJson, getApiKey, onUnauthorized, setApiKey } from "./api.js";
 import { DialogueEditor, DraftError } from "./dialogue.js";
 import { byId, clock, el, saveBlob, secondsText } from "./dom.js";
 import { renderHistory, takeFilename } from "./history.js";
+import { LiveError, LiveStream, SpokenWords, feedSeconds, paceFrom, renderSent } from "./live.js";
 import { DEFAULT_WEIGHT, Mixer } from "./mixer.js";
 import { PcmDecoder, wavBlob } from "./pcm.js";
 import { StreamPlayer } from "./player.js";
@@ -28,6 +30,10 @@ const CHARACTERS_PER_SECOND = 15;
 const PREVIEW_TEXT = "This is how the blend sounds.";
 const PREVIEW_MAX_CHARACTERS = 200;
 const HEALTH_EVERY_MS = 30_000;
+const MODES = ["text", "dialogue", "live"];
+// The socket's address names its voice, so with none chosen Live mode names the
+// server's own default (unless KOKORO_DEFAULT_VOICE changes it); the page says which.
+const LIVE_DEFAULT_VOICE = "af_heart";
 
 const FORMAT_NOTES = {
   wav: "Plays while it is generated; the download is a WAV of the same audio.",
@@ -50,6 +56,12 @@ const ui = {
   keyNote: byId("key-note"),
   modeTabs: byId("mode-tabs"),
   dialoguePanel: byId("panel-dialogue"),
+  liveText: byId("live-text"),
+  liveCount: byId("live-count"),
+  livePace: byId("live-pace"),
+  liveSent: byId("live-sent"),
+  liveUnsent: byId("live-unsent"),
+  liveProgress: byId("live-progress"),
   text: byId("text"),
   textCount: byId("text-count"),
   textFile: byId("text-file"),
@@ -92,12 +104,13 @@ const ui = {
 };
 
 const state = {
-  mode: "text", // the tab shown: "text" or "dialogue"
+  mode: "text", // the tab shown: "text", "dialogue" or "live"
   voices: [],
   voice: "", // a voice id, a blend spec, or "" for the server's default voice
   takes: [],
   current: null,
-  job: null,
+  job: null, // what is being generated: its abort() stops it
+  live: null, // the last live stream: its text, what was sent, when its words are heard
   expectedSeconds: 0,
   takeCount: 0,
   seeking: false,
@@ -130,7 +143,9 @@ const dialogue = new DialogueEditor(
 /** Show what went wrong, in the server's own words, in the alert region. */
 function showError(context, error) {
   const message = error instanceof Error ? error.message : String(error);
-  const status = error instanceof ApiError && error.status ? ` (HTTP ${error.status})` : "";
+  let status = "";
+  if (error instanceof ApiError && error.status) status = ` (HTTP ${error.status})`;
+  if (error instanceof LiveError && error.closeCode) status = ` (closed ${error.closeCode})`;
   ui.alert.replaceChildren(
     el("p", { class: "alert-title" }, `${context}${status}`),
     el("p", { class: message.includes("\n") ? "alert-message code" : "alert-message" }, message),
@@ -152,9 +167,10 @@ function loadPrefs() {
   try {
     const prefs = JSON.parse(localStorage.getItem(PREFS_STORAGE) ?? "{}");
     if (typeof prefs.voice === "string") state.voice = prefs.voice;
-    if (prefs.mode === "dialogue") state.mode = prefs.mode;
+    if (MODES.includes(prefs.mode)) state.mode = prefs.mode;
     if (prefs.speed) ui.speed.value = prefs.speed;
     if (prefs.format in FORMAT_NOTES) ui.format.value = prefs.format;
+    if (prefs.livePace) ui.livePace.value = prefs.livePace;
   } catch {
     // No storage or a stale value: keep the defaults.
   }
@@ -166,6 +182,7 @@ function savePrefs() {
     speed: ui.speed.value,
     format: ui.format.value,
     mode: state.mode,
+    livePace: ui.livePace.value,
   };
   try {
     localStorage.setItem(PREFS_STORAGE, JSON.stringify(prefs));
@@ -220,15 +237,19 @@ function forgetKey() {
   ui.keyNote.textContent = "Key removed from this browser.";
 }
 
-// ---- text or dialogue ---------------------------------------------------------
+// ---- text, dialogue or live ------------------------------------------------------
 
-/** Show the text or the dialogue editor; the player and the rest are shared. */
+const SKIP_TARGETS = { text: "#text", dialogue: "#panel-dialogue", live: "#live-text" };
+
+/** Show the text, the dialogue editor or live mode; the player and the rest are shared. */
 function showMode(mode) {
   state.mode = mode;
   const dialogueMode = mode === "dialogue";
   ui.chosen.hidden = dialogueMode;
   ui.chosenDialogue.hidden = !dialogueMode;
-  ui.skipLink.href = dialogueMode ? "#panel-dialogue" : "#text";
+  ui.skipLink.href = SKIP_TARGETS[mode];
+  ui.generate.textContent = mode === "live" ? "Speak live" : "Speak";
+  showChosenVoice();
   savePrefs();
 }
 
@@ -268,7 +289,7 @@ function describeVoice(spec) {
 }
 
 function showChosenVoice() {
-  ui.chosenVoice.textContent = describeVoice(state.voice);
+  ui.chosenVoice.textContent = describeVoice(state.mode === "live" ? liveVoice() : state.voice);
   const voice = state.voices.find((candidate) => candidate.id === state.voice);
   ui.voiceDelete.disabled = !voice || voice.source === "builtin";
 }
@@ -383,6 +404,12 @@ function stopAll() {
   player.pause();
 }
 
+/** Whatever the player plays now is not the live stream's audio. */
+function leaveLive() {
+  if (state.live) state.live.inPlayer = false;
+  syncLive();
+}
+
 /** Speak `text` in `voice` (a take of `kind` "speech" or "preview"). */
 function speak(text, voice, kind) {
   const speed = Number(ui.speed.value);
@@ -424,6 +451,7 @@ function speakDialogue() {
 async function generate(path, request, { take, expectedSeconds, failure, onError }) {
   clearError();
   state.job?.abort();
+  leaveLive();
   player.unlock(); // still inside the click: browsers let audio start now
   const controller = new AbortController();
   state.job = controller;
@@ -525,6 +553,7 @@ function renderTakes() {
 
 function playTake(take) {
   stopAll();
+  leaveLive();
   state.current = take;
   state.expectedSeconds = take.seconds;
   player.load(take.samples);
@@ -552,6 +581,150 @@ async function downloadTake(take, button) {
     }
   }
   saveBlob(take.blob, takeFilename(take));
+}
+
+// ---- live ---------------------------------------------------------------------------
+
+function liveVoice() {
+  return state.voice || LIVE_DEFAULT_VOICE;
+}
+
+function updateLiveCount() {
+  const count = ui.liveText.value.length;
+  const unit = count === 1 ? "character" : "characters";
+  const feeding = feedSeconds(count, paceFrom(ui.livePace.value));
+  ui.liveCount.textContent =
+    count === 0
+      ? "0 characters"
+      : `${count.toLocaleString()} ${unit} · sent in about ${secondsText(feeding)}`;
+}
+
+/** The live view: the text sent so far, the word being heard marked, and the
+ * stream's state and audio received (also as data- attributes). */
+function syncLive() {
+  const live = state.live;
+  if (!live) return;
+  const word = live.inPlayer && player.playing ? live.words.wordAt(player.position) : null;
+  // Called on every animation frame while playing: the page changes only with the view.
+  const shown = [live.sent, word?.from, live.state, live.bytes].join(":");
+  if (shown === live.shown) return;
+  live.shown = shown;
+  renderSent(ui.liveSent, ui.liveUnsent, live.text, live.sent, word);
+  const progress = ui.liveProgress;
+  progress.dataset.state = live.state;
+  progress.dataset.sentChars = String(live.sent);
+  progress.dataset.bytes = String(live.bytes);
+  progress.dataset.seconds = live.seconds.toFixed(3);
+  progress.textContent =
+    `${live.sent.toLocaleString()} of ${live.text.length.toLocaleString()} characters sent · ` +
+    `${secondsText(live.seconds)} of audio received`;
+}
+
+/** Feed the live text to the socket at the chosen pace and play what comes back;
+ * when the stream ends it becomes a take like any other. */
+function speakLive() {
+  clearError();
+  state.job?.abort();
+  player.unlock(); // still inside the click: browsers let audio start now
+  const text = ui.liveText.value;
+  const voice = liveVoice();
+  const speed = Number(ui.speed.value);
+  const started = performance.now();
+  const chunks = [];
+  const decoder = new PcmDecoder();
+  let firstAudioMs = null;
+  const live = {
+    text,
+    sent: 0,
+    bytes: 0,
+    seconds: 0,
+    state: "connecting",
+    words: new SpokenWords(text),
+    inPlayer: true,
+    shown: null,
+  };
+  state.live = live;
+  state.current = null;
+  state.expectedSeconds = estimateSeconds(text, speed);
+  player.load(new Float32Array(0), { complete: false });
+  setBusy(true);
+  ui.status.textContent = "Connecting…";
+  ui.progress.textContent = "";
+  syncLive();
+
+  const job = {};
+  const settle = (liveState, status) => {
+    player.finish();
+    live.state = liveState;
+    ui.status.textContent = status;
+    if (state.job === job) {
+      state.job = null;
+      setBusy(false);
+    }
+    syncLive();
+  };
+  const stream = new LiveStream(
+    { voice, text, speed, pace: paceFrom(ui.livePace.value), key: getApiKey() },
+    {
+      onOpen() {
+        player.play(0);
+        live.state = "speaking";
+        ui.status.textContent = "Speaking live…";
+        syncLive();
+      },
+      onSent(count) {
+        live.sent = count;
+        syncLive();
+      },
+      onAudio(bytes, alignment) {
+        chunks.push(bytes);
+        live.bytes += bytes.length;
+        const samples = decoder.push(bytes);
+        if (samples.length > 0) {
+          firstAudioMs ??= performance.now() - started;
+          player.append(samples);
+        }
+        live.seconds = player.duration;
+        if (alignment) live.words.place(alignment, player.duration);
+        ui.progress.textContent = `${secondsText(player.duration)} received`;
+        syncLive();
+      },
+      onDone() {
+        if (player.duration === 0) {
+          settle("done", "No audio: the text holds nothing to speak.");
+          return;
+        }
+        settle("done", "");
+        addTake({
+          kind: "live",
+          text,
+          voiceLabel: voice,
+          speed,
+          path: SPEECH_PATH,
+          request: { model: "kokoro", input: text, voice, speed },
+          format: ui.format.value,
+          chunks,
+          firstAudioMs,
+          doneMs: performance.now() - started,
+        });
+      },
+      onError(error) {
+        settle("failed", "Failed.");
+        const context =
+          player.duration > 0
+            ? `The live stream broke off after ${secondsText(player.duration)}`
+            : "Could not speak live";
+        showError(context, error);
+        if (error.code === "invalid_api_key") askForKey(error);
+      },
+    },
+  );
+  job.abort = () => {
+    stream.stop();
+    settle("stopped", "Stopped.");
+  };
+  state.job = job;
+  stream.start();
 }
 
 // ---- player view ----------------------------------------------------------------
@@ -582,6 +755,7 @@ function syncPlayer() {
   ui.wave.parentElement.dataset.state = player.playing ? "playing" : "paused";
   ui.wave.parentElement.dataset.position = position.toFixed(3);
   ui.wave.parentElement.dataset.duration = duration.toFixed(3);
+  syncLive();
 }
 
 // ---- wiring ---------------------------------------------------------------------
@@ -593,7 +767,7 @@ function bind() {
   ui.keyClear.addEventListener("click", forgetKey);
 
   ui.text.addEventListener("input", updateCount);
-  for (const panel of [ui.text, ui.dialoguePanel]) {
+  for (const panel of [ui.text, ui.dialoguePanel, ui.liveText]) {
     panel.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
@@ -615,6 +789,11 @@ function bind() {
     const file = ui.textFile.files[0];
     if (file) await loadTextFile(file);
     ui.textFile.value = "";
+  });
+  ui.liveText.addEventListener("input", updateLiveCount);
+  ui.livePace.addEventListener("input", () => {
+    updateLiveCount();
+    savePrefs();
   });
   ui.clearText.addEventListener("click", () => {
     ui.text.value = "";
@@ -651,6 +830,7 @@ function bind() {
   });
   ui.generate.addEventListener("click", () => {
     if (state.mode === "dialogue") speakDialogue();
+    else if (state.mode === "live") speakLive();
     else speak(ui.text.value, state.voice, "speech");
   });
   ui.stop.addEventListener("click", stopAll);
@@ -684,6 +864,7 @@ function start() {
   bind();
   bindTabs(ui.modeTabs, showMode)(state.mode);
   updateCount();
+  updateLiveCount();
   syncPlayer();
   refreshHealth();
   loadVoices();
