@@ -10,6 +10,7 @@ as the G2P saw them) are matched to it in one pass.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
@@ -96,11 +97,14 @@ def captioned_chunks(
 
     def _spoken(phonemes: str, piece: Utterance) -> CaptionedChunk:
         tokens = service.vocabulary.encode(phonemes)
+        started = time.perf_counter()
         raw, token_samples = backend.synthesize_timed(
             tokens, piece.voice.style_for(len(tokens)), job.speed
         )
+        seconds = time.perf_counter() - started
         start, end = speech_bounds(raw)
         shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
+        service.count_compute(seconds, shaped)
         # Token end positions, moved onto the shaped chunk and kept inside its speech.
         ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
         ends[-1] = max(end - start, 1)

@@ -63,6 +63,12 @@ CLAUSE_CHARS = 150
 """A sentence with no end yet is spoken clause by clause past this many characters."""
 MAX_PIECE_CHARS = 300
 """A sentence with no end and no clause yet is spoken word by word past this many."""
+COMPUTE_MARGIN = 1.5
+"""A piece is made in one chunk only when the audio still playing lasts this many
+times its expected computation."""
+DEFAULT_COMPUTE_RATE = 0.5
+"""Seconds of computation per second of audio assumed before any was measured (two
+cores: about 0.3)."""
 IDLE_GRACE_S = 2.0
 """How long a session with no text keeps its slot once its listener's audio ran out."""
 
@@ -313,19 +319,27 @@ class LiveSpeech:
 
     def _prepare_pacing(self, job: SpeechJob) -> ChunkSchedule:
         """The next piece is due when the audio before it runs out, or at once after
-        silence (the listener starts again); returns the chunk plan it takes."""
+        silence (the listener starts again); returns the chunk plan it takes: one
+        chunk where the audio still playing covers its computation, else ``PLAN``,
+        whose short first chunk is ready soonest."""
         pacing = self.pacing
+        piece_s = len(job.text) * SPEECH_SECONDS_PER_CHARACTER / job.speed
         schedule = FOLLOWING
         if pacing.first_audio is None or pacing.slack_s() <= 0:
             pacing.arrived = time.monotonic()
             pacing.first_audio = None
             pacing.audio_s = 0.0
             schedule = PLAN
+        elif pacing.slack_s() < COMPUTE_MARGIN * piece_s * self._compute_rate():
+            schedule = PLAN
         pacing.final = False
         pending = len(self.feed.pending) * SPEECH_SECONDS_PER_CHARACTER
-        piece = len(job.text) * SPEECH_SECONDS_PER_CHARACTER / job.speed
-        pacing.expected_audio_s = pacing.audio_s + piece + pending / job.speed
+        pacing.expected_audio_s = pacing.audio_s + piece_s + pending / job.speed
         return schedule
+
+    def _compute_rate(self) -> float:
+        rate = self.service.compute_rate
+        return DEFAULT_COMPUTE_RATE if rate is None else rate
 
     async def pieces(self) -> AsyncGenerator[LivePiece, None]:
         """Each piece's job as soon as its text is there, until the session ends.

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     wyoming_port: int | None = Field(default=None, ge=1, le=65535)
     """TCP port of the Wyoming server for Home Assistant (10200 by convention; off
-    when unset). It listens on ``host`` too."""
+    when unset, empty or ``off``). It listens on ``host`` too."""
 
     ws_inactivity_timeout_s: float = Field(default=20.0, gt=0, le=180)
     """Seconds a text-streaming WebSocket may go without a message before the server
@@ -158,6 +158,14 @@ class Settings(BaseSettings):
     @classmethod
     def _split_list(cls, value: object) -> object:
         return split_list(value)
+
+    @field_validator("wyoming_port", mode="before")
+    @classmethod
+    def _port_or_off(cls, value: object) -> object:
+        """``KOKORO_WYOMING_PORT=""`` (or ``off``) turns off what an image turned on."""
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
+        return value
 
     @field_validator("api_keys")
     @classmethod

@@ -233,7 +233,8 @@ class SpeechService:
         bounds = [*SLACK_BUCKETS_S, math.inf]
         return list(zip(bounds, itertools.accumulate(counts), strict=True)), total
 
-    def _count_compute(self, seconds: float, audio: Audio) -> None:
+    def count_compute(self, seconds: float, audio: Audio) -> None:
+        """One chunk's inference time and the audio it gave (for ``compute_rate``)."""
         with self._counts_lock:
             # An exponential mean over about the last 50 chunks, weighted by audio.
             self._compute_s = self._compute_s * _RATE_DECAY + seconds
@@ -356,7 +357,7 @@ class SpeechService:
             seconds = time.perf_counter() - started
             pause = end_pause if last and end_pause is not None else pause_after(phonemes) / speed
             shaped = shape_silence(audio, pause_seconds=pause)
-            self._count_compute(seconds, shaped)
+            self.count_compute(seconds, shaped)
             if last and final is not None:
                 final()
             yield shaped

@@ -3,8 +3,9 @@ of both files on standard input.
 
 ``compose config`` only proves each file is valid. An override that misses
 its service (a typo in its name adds a second service) is valid too, so this
-checks that the merged service builds the gpu target, reserves an NVIDIA GPU
-and keeps the named volume on /data.
+checks that the merged service builds the gpu target, reserves an NVIDIA GPU,
+keeps the named volume on /data, and publishes the HTTP port (8880) and the
+Wyoming port (10200) that KOKORO_WYOMING_PORT names.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
+
+WYOMING_PORT = 10200
+PUBLISHED_PORTS = (8880, WYOMING_PORT)
+"""The HTTP API's port and Wyoming's, each published on the host as itself."""
 
 
 def problems(service: dict[str, Any]) -> list[str]:
@@ -30,6 +35,17 @@ def problems(service: dict[str, Any]) -> list[str]:
         for volume in service.get("volumes", [])
     ):
         found.append("has no named volume on /data")
+    published = {
+        (port.get("target"), str(port.get("published"))) for port in service.get("ports", [])
+    }
+    found.extend(
+        f"does not publish port {port} as {port}"
+        for port in PUBLISHED_PORTS
+        if (port, str(port)) not in published
+    )
+    wyoming = service.get("environment", {}).get("KOKORO_WYOMING_PORT")
+    if wyoming != str(WYOMING_PORT):
+        found.append(f"sets KOKORO_WYOMING_PORT to {wyoming!r}, not '{WYOMING_PORT}'")
     return found
 
 

@@ -7,6 +7,10 @@
 # A multi-platform result cannot be loaded into a classic local image store:
 # push it, or build one platform with --load. Paths are relative to the
 # directory bake runs in (the repository root), not to this file.
+#
+# Both images expose 8880 (the HTTP API) and 10200 (Wyoming, for Home
+# Assistant; the Dockerfile sets KOKORO_WYOMING_PORT=10200): publish them with
+# -p 8880:8880 -p 10200:10200.
 
 variable "REGISTRY" {
   # Prefix for the tags, with its trailing slash ("" keeps local names).

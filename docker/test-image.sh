@@ -9,8 +9,8 @@
 #    KOKORO_TEST_START_LIMIT_S (15 s). From inside: the server runs as a
 #    non-root user, there is no interface but loopback, the model directory
 #    is root's, no dev tools or model part packages are installed, speech
-#    comes back as valid mp3 (English) and wav (Japanese), and a named mix
-#    is saved. `podman stop` must end it cleanly (exit 0: SIGTERM handled).
+#    comes back as valid mp3 (English) and wav (Japanese), Wyoming on port
+#    10200 describes its voices and speaks, and a named mix is saved. `podman stop` must end it cleanly (exit 0: SIGTERM handled).
 # 3. Start a new container on the same volume, port published on loopback:
 #    from the host, /health answers, the mix is still listed and speaks.
 #
@@ -97,7 +97,8 @@ check_image_config() {
     [[ $health == *healthcheck.py* ]] || fail "no HEALTHCHECK in the image config: $health"
     port=$(podman image inspect --format '{{json .Config.ExposedPorts}}' "$image_id")
     [[ $port == *8880/tcp* ]] || fail "port 8880 is not exposed: $port"
-    ok "image config: user $user, HEALTHCHECK, port 8880, $added MB over the base"
+    [[ $port == *10200/tcp* ]] || fail "port 10200 (Wyoming) is not exposed: $port"
+    ok "image config: user $user, HEALTHCHECK, ports 8880 and 10200, $added MB over the base"
 }
 
 # ------------------------------------------------------------- containers
@@ -186,6 +187,11 @@ check_inside() {
         >"$work/japanese.wav" || fail "speech request (Japanese wav)"
     check_audio "$work/japanese.wav" wav
     ok "speech from inside (English mp3, Japanese wav)"
+
+    local wyoming
+    wyoming=$(podman exec -i "$id" python - 127.0.0.1 10200 <docker/wyoming_request.py) ||
+        fail "Wyoming on port 10200 (describe, synthesize)"
+    ok "Wyoming from inside: $wyoming"
 
     request_inside "$id" POST /v1/audio/voices/combine \
         "{\"voices\": \"$MIX_SPEC\", \"name\": \"$MIX_NAME\"}" >"$work/mix.pt" ||

@@ -322,6 +322,14 @@ async def _piece_audio(
 _NO_AUDIO = np.zeros(0, dtype=np.float32)
 
 
+def _timed_out(timeout_s: float) -> SocketRefusedError:
+    return SocketRefusedError(
+        f"Have not received new text for {timeout_s:g} seconds; closing the connection "
+        "(send a space to keep it open).",
+        "input_timeout_exceeded",
+    )
+
+
 class _Socket:
     """One stream-input connection: the reader (this task) and the speaker (a task)."""
 
@@ -350,7 +358,10 @@ class _Socket:
             if settings.api_keys and key is not None:
                 _check_key(settings, key)
             options = _stream_options(websocket, settings)
-            first = await self._receive(options.inactivity_timeout_s)
+            try:
+                first = await self._receive(options.inactivity_timeout_s)
+            except TimeoutError:
+                raise _timed_out(options.inactivity_timeout_s) from None
             if settings.api_keys and key is None:
                 _check_key(settings, _message_key(first))
             live = LiveSpeech(
@@ -411,11 +422,7 @@ class _Socket:
                 if self._busy(live):
                     message = None
                     continue
-                raise SocketRefusedError(
-                    f"Have not received new text for {timeout_s:g} seconds; closing the "
-                    "connection (send a space to keep it open).",
-                    "input_timeout_exceeded",
-                ) from None
+                raise _timed_out(timeout_s) from None
             if self._speaking is not None and self._speaking.done():
                 break
         # The stream has ended: its speaker finishes, then says so.

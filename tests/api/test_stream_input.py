@@ -388,3 +388,10 @@ async def test_the_messages_elevenlabs_sdk_sends_are_understood(settings: Settin
     assert heard.close_code == 1000
     aligned = [m for m in heard.messages if m.get("alignment")]
     assert [len("".join(m["alignment"]["chars"]).split()) for m in aligned] == [5, 5, 5]
+
+
+async def test_a_socket_that_never_starts_times_out(settings: Settings) -> None:
+    with socket_server(settings) as served:
+        heard = await speak(socket_url(served, inactivity_timeout="0.3"), [])
+    assert heard.error["error"] == "input_timeout_exceeded"
+    assert heard.close_code == 1008

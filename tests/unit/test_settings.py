@@ -182,3 +182,17 @@ def test_unusable_api_keys_are_refused(monkeypatch: pytest.MonkeyPatch, value: s
     monkeypatch.setenv("KOKORO_API_KEYS", value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+@pytest.mark.parametrize(("value", "port"), [("10200", 10200), ("", None), ("off", None)])
+def test_the_wyoming_port_can_be_turned_off_again(
+    monkeypatch: pytest.MonkeyPatch, value: str, port: int | None
+) -> None:
+    monkeypatch.setenv("KOKORO_WYOMING_PORT", value)
+    assert Settings().wyoming_port == port
+
+
+def test_a_bad_wyoming_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOKORO_WYOMING_PORT", "tenthousand")
+    with pytest.raises(ValidationError):
+        Settings()
