@@ -19,6 +19,7 @@ import numpy as np
 from api.audio.silence import shape_silence, silence_pieces, speech_bounds
 from api.backends.base import Audio, supports_timing
 from api.speech import Final, SpeechJob, SpeechService, Utterance, with_last
+from api.text import inline
 from api.text.chunks import PLAN, ChunkSchedule, pause_after
 from api.text.split import Pause
 from api.text.timestamps import WordTimestamp, word_timestamps
@@ -36,12 +37,11 @@ class CaptionedAudio:
     timestamps: list[WordTimestamp]
 
 
-def _spoken_words(job: SpeechJob, utterance: Utterance) -> Iterator[str]:
-    """The words of ``utterance`` as the G2P reads them (normalized where it is English)."""
-    for spoken, _ in SpeechService.read_sentences(
-        utterance.text, utterance.language, job.normalization
-    ):
-        for word in spoken.split():
+def _spoken_words(service: SpeechService, job: SpeechJob, utterance: Utterance) -> Iterator[str]:
+    """The words of ``utterance`` as the G2P reads them (normalized where it is
+    English; an inline pronunciation as its word)."""
+    for spoken, _ in service.read_sentences(utterance.text, utterance.language, job.normalization):
+        for word in inline.displayed(spoken).split():
             bare = word.strip(_EDGE_PUNCTUATION)
             if bare:
                 yield bare
@@ -74,16 +74,16 @@ def captioned_chunks(
             f"The {backend.name} backend cannot report word timings for this model"
         )
 
-    def plan() -> Iterator[Audio | tuple[str, Utterance]]:
-        """Silences and (phonemes, utterance) chunks: G2P only, cheap to read ahead."""
+    def plan() -> Iterator[Audio | tuple[str, Utterance, bool]]:
+        """Silences and (phonemes, utterance, last of it) chunks: G2P only, cheap to
+        read ahead."""
         for piece in job.pieces():
             if isinstance(piece, Pause):
                 yield from silence_pieces(piece.seconds)
                 continue
-            for phonemes in service.phoneme_chunks(
-                piece.text, piece.language, schedule, job.normalization
-            ):
-                yield phonemes, piece
+            chunks = service.phoneme_chunks(piece.text, piece.language, schedule, job.normalization)
+            for phonemes, last in with_last(chunks, look_ahead=piece.end_pause is not None):
+                yield phonemes, piece, last
 
     def chunks() -> Generator[CaptionedChunk, None, None]:
         for item, last in with_last(plan(), look_ahead=final is not None):
@@ -95,15 +95,19 @@ def captioned_chunks(
     def _pause(pause: Audio) -> CaptionedChunk:
         return CaptionedChunk(pause, " ", [np.array([len(pause)], dtype=np.int64)])
 
-    def _spoken(phonemes: str, piece: Utterance) -> CaptionedChunk:
+    def _spoken(phonemes: str, piece: Utterance, last: bool) -> CaptionedChunk:
         tokens = service.vocabulary.encode(phonemes)
+        speed = job.speed * piece.speed
         started = time.perf_counter()
         raw, token_samples = backend.synthesize_timed(
-            tokens, piece.voice.style_for(len(tokens)), job.speed
+            tokens, piece.voice.style_for(len(tokens)), speed
         )
         seconds = time.perf_counter() - started
         start, end = speech_bounds(raw)
-        shaped = shape_silence(raw, pause_seconds=pause_after(phonemes) / job.speed)
+        pause = piece.end_pause if last and piece.end_pause is not None else None
+        shaped = shape_silence(
+            raw, pause_seconds=pause_after(phonemes) / speed if pause is None else pause
+        )
         service.count_compute(seconds, shaped)
         # Token end positions, moved onto the shaped chunk and kept inside its speech.
         ends = np.clip(np.cumsum(token_samples) - start, 0, max(end - start, 1))
@@ -117,14 +121,16 @@ def captioned_chunks(
     return chunks()
 
 
-def caption_timestamps(job: SpeechJob, chunks: list[CaptionedChunk]) -> list[WordTimestamp]:
+def caption_timestamps(
+    service: SpeechService, job: SpeechJob, chunks: list[CaptionedChunk]
+) -> list[WordTimestamp]:
     """A timestamp for each word of ``job``, from its chunks' symbols and durations
     (their audio is not needed: a caller may have encoded and dropped it)."""
     words = [
         word
         for piece in job.pieces()
         if not isinstance(piece, Pause)
-        for word in _spoken_words(job, piece)
+        for word in _spoken_words(service, job, piece)
     ]
     if not words or not chunks:
         return []
@@ -133,13 +139,15 @@ def caption_timestamps(job: SpeechJob, chunks: list[CaptionedChunk]) -> list[Wor
     return word_timestamps(words, symbols, timeline, offset_samples=0)
 
 
-def join_captioned(job: SpeechJob, chunks: list[CaptionedChunk]) -> CaptionedAudio:
+def join_captioned(
+    service: SpeechService, job: SpeechJob, chunks: list[CaptionedChunk]
+) -> CaptionedAudio:
     """The whole utterance and a timestamp for each of its words."""
     parts = [chunk.audio for chunk in chunks]
     audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-    return CaptionedAudio(audio, caption_timestamps(job, chunks))
+    return CaptionedAudio(audio, caption_timestamps(service, job, chunks))
 
 
 def captioned_speech(service: SpeechService, job: SpeechJob) -> CaptionedAudio:
     """Blocking: the whole utterance and a timestamp for each of its words."""
-    return join_captioned(job, list(captioned_chunks(service, job)))
+    return join_captioned(service, job, list(captioned_chunks(service, job)))

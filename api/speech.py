@@ -10,16 +10,17 @@ import math
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from api.admission import Admission
 from api.audio.cache import AudioCache
-from api.audio.silence import shape_silence, silence_pieces
+from api.audio.silence import MARGIN_SECONDS, shape_silence, silence_pieces
 from api.backends.base import SAMPLE_RATE, Audio, Backend, StopSignal, serving
 from api.scheduler import DeadlineScheduler, Pacing
+from api.text import inline
 from api.text.chunks import (
     PLAN,
     ChunkSchedule,
@@ -30,7 +31,7 @@ from api.text.chunks import (
 )
 from api.text.g2p import ENGLISH, G2P, g2p_language, language_for_text
 from api.text.normalize import NormalizationOptions, normalize_text
-from api.text.split import Pause, VoiceSwitch, split_segments, split_sentences
+from api.text.split import Pause, SpeedChange, VoiceSwitch, split_segments, split_sentences
 from api.voices.store import Voice, VoiceStore
 
 T = TypeVar("T")
@@ -61,6 +62,18 @@ class Utterance:
     text: str
     voice: Voice
     language: str
+    speed: float = 1.0
+    """Times the request's speed (``[speed:X]`` tags)."""
+    end_pause: float | None = None
+    """Silence after its last chunk in place of the one its punctuation calls for
+    (0 before a ``[pause:Ns]`` tag, which replaces it)."""
+
+
+class Lexicon(Protocol):
+    """Pronunciations an operator fixed: ``apply`` rewrites a sentence before its G2P
+    (a word into a respelling, or an inline ``[word](/phonemes/)`` form)."""
+
+    def apply(self, text: str, language: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -86,15 +99,43 @@ class SpeechJob:
 
     def pieces(self) -> Iterator[Utterance | Pause]:
         """The text as utterances and pauses, in order, lazily; voice tags switch the
-        voice (and, without ``language``, the language) until the next tag."""
-        voice = self.voice
+        voice (and, without ``language``, the language) until the next tag, speed
+        tags the speed.
+
+        A pause is exact between the speech around it: the utterance before it
+        ends without its own punctuation pause, and the pause's silence leaves
+        out the margin of silence kept at each edge of the speech next to it, so
+        from the last sound before to the first after is the pause asked for."""
+        previous: Utterance | Pause | None = None
+        for piece in self._segments():
+            if isinstance(piece, Pause):
+                if isinstance(previous, Utterance):
+                    yield replace(previous, end_pause=0.0)
+                    previous = Pause(max(piece.seconds - MARGIN_SECONDS, 0.0))
+                    continue
+                if previous is not None:
+                    yield previous
+                previous = piece
+                continue
+            if isinstance(previous, Pause):
+                yield Pause(max(previous.seconds - MARGIN_SECONDS, 0.0))
+            elif previous is not None:
+                yield previous
+            previous = piece
+        if previous is not None:
+            yield previous
+
+    def _segments(self) -> Iterator[Utterance | Pause]:
+        voice, speed = self.voice, 1.0
         for segment in split_segments(self.text):
             if isinstance(segment, VoiceSwitch):
                 voice = self.tag_voices[segment.spec]
+            elif isinstance(segment, SpeedChange):
+                speed = segment.factor
             elif isinstance(segment, Pause):
                 yield segment
-            else:
-                yield Utterance(segment, voice, self.language_for(voice))
+            elif segment.strip():
+                yield Utterance(segment, voice, self.language_for(voice), speed)
 
 
 def _seconds_of(item: object) -> float:
@@ -152,6 +193,31 @@ def with_last(items: Iterable[T], *, look_ahead: bool = True) -> Iterator[tuple[
     yield current, True
 
 
+def read_sentences(
+    text: str,
+    language: str,
+    normalization: NormalizationOptions | None = None,
+    lexicon: Lexicon | None = None,
+) -> Iterator[tuple[str, str]]:
+    """Each sentence as the G2P reads it (the lexicon applied, then normalized where
+    it is English; inline ``[word](/phonemes/)`` forms kept), with the language it
+    is read in."""
+    for written in split_sentences(text):
+        sentence_language = language_for_text(written, language)
+        sentence = written if lexicon is None else lexicon.apply(written, sentence_language)
+        english = sentence_language in ENGLISH
+        read = (
+            inline.map_text(sentence, lambda part: normalize_text(part, normalization))
+            if english
+            else sentence
+        )
+        # espeak-ng's time grows with the square of what it is handed at once
+        # (40,000 "1," took 31 s, 20,000 took 7 s): a run-on "sentence" is
+        # read in pieces cut at its clauses, else its words.
+        for piece in split_phonemes(read, G2P_MAX_CHARS):
+            yield piece, sentence_language
+
+
 class SpeechService:
     """Wires text processing, voices and the backend; owns the inference threads.
 
@@ -180,11 +246,13 @@ class SpeechService:
         max_queued: int = 0,
         capacity_headroom: float = 0.0,
         audio_cache_bytes: int = 0,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.backend = backend
         self.voices = voices
         self.vocabulary = vocabulary
         self.g2p = g2p
+        self.lexicon = lexicon
         self.admission = Admission(
             workers + max_queued,
             workers=workers,
@@ -252,27 +320,19 @@ class SpeechService:
         with self._counts_lock:
             self._audio_samples += len(audio)
 
-    @staticmethod
     def read_sentences(
-        text: str, language: str, normalization: NormalizationOptions | None = None
+        self, text: str, language: str, normalization: NormalizationOptions | None = None
     ) -> Iterator[tuple[str, str]]:
-        """Each sentence as the G2P reads it (normalized where it is English), with
-        the language it is read in."""
-        for sentence in split_sentences(text):
-            sentence_language = language_for_text(sentence, language)
-            english = sentence_language in ENGLISH
-            read = normalize_text(sentence, normalization) if english else sentence
-            # espeak-ng's time grows with the square of what it is handed at once
-            # (40,000 "1," took 31 s, 20,000 took 7 s): a run-on "sentence" is
-            # read in pieces cut at its clauses, else its words.
-            for piece in split_phonemes(read, G2P_MAX_CHARS):
-                yield piece, sentence_language
+        """``read_sentences`` with this service's lexicon."""
+        return read_sentences(text, language, normalization, self.lexicon)
 
     def _sentence_phonemes(
         self, text: str, language: str, normalization: NormalizationOptions | None
     ) -> Iterator[str]:
         for sentence, sentence_language in self.read_sentences(text, language, normalization):
-            phonemes = self.vocabulary.clean(self.g2p(sentence, sentence_language))
+            phonemes = self.vocabulary.clean(
+                inline.phonemize(self.g2p, sentence, sentence_language)
+            )
             if not self.vocabulary.is_silent(phonemes):
                 yield phonemes
 
@@ -326,8 +386,9 @@ class SpeechService:
                     yield silence
                 continue
             chunks = self.phoneme_chunks(piece.text, piece.language, schedule, job.normalization)
+            own_end = end_pause if last and end_pause is not None else piece.end_pause
             yield from self._speak(
-                chunks, piece.voice, job.speed, end_pause if last else None, piece_final
+                chunks, piece.voice, job.speed * piece.speed, own_end, piece_final
             )
 
     def synthesize_phonemes(

@@ -161,7 +161,7 @@ async def captioned_speech_route(
         audio_format=body.response_format,
         timestamps=[
             WordTimestampModel(word=s.word, start_time=s.start_time, end_time=s.end_time)
-            for s in caption_timestamps(job, timed)
+            for s in caption_timestamps(service, job, timed)
         ],
     )
 

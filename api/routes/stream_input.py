@@ -315,7 +315,7 @@ async def _piece_audio(
             # the alignment; the others leave at once.
             aligned = None
             if live.pacing.final:
-                aligned = alignment(job.text, caption_timestamps(job, timed))
+                aligned = alignment(job.text, caption_timestamps(service, job, timed))
             yield _Spoken(chunk.audio, aligned)
 
 

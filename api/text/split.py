@@ -47,9 +47,14 @@ _PAUSE = r"\[pause:\s{0,3}(?P<seconds>\d{1,3}(?:\.\d{1,3})?)\s{0,3}s?\s{0,3}\]"
 # checked by the voice store, here it only has to be non-empty and bracket-free
 # (a spec's weights use parentheses, never square brackets).
 _VOICE = r"\[voice:\s{0,3}(?P<spec>[^\[\]\s](?:[^\[\]\n]{0,198}[^\[\]\s])?)\s{0,3}\]"
-_TAG = re.compile(f"{_PAUSE}|{_VOICE}", re.IGNORECASE)
+# A speed change, relative to the request's speed: [speed:1.2], [speed: 0.8x].
+_SPEED = r"\[speed:\s{0,3}(?P<speed>\d(?:\.\d{1,3})?)\s{0,3}x?\s{0,3}\]"
+_TAG = re.compile(f"{_PAUSE}|{_VOICE}|{_SPEED}", re.IGNORECASE)
 # Anything that starts like a tag, to report malformed ones.
-_TAG_LIKE = re.compile(r"\[(?:pause|voice):[^\]\n]{0,220}\]?", re.IGNORECASE)
+_TAG_LIKE = re.compile(r"\[(?:pause|voice|speed):[^\]\n]{0,220}\]?", re.IGNORECASE)
+SPEED_RANGE = (0.25, 4.0)
+"""Factors a ``[speed:X]`` tag may ask for (times the request's speed)."""
+_EXAMPLES = {"voice": "[voice:af_heart]", "pause": "[pause:1.5s]", "speed": "[speed:1.2]"}
 
 
 class TagError(ValueError):
@@ -59,7 +64,7 @@ class TagError(ValueError):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
-        """``pause`` or ``voice``."""
+        """``pause``, ``voice`` or ``speed``."""
 
 
 PauseTagError = TagError
@@ -71,6 +76,14 @@ class Pause:
     """Exact silence requested by a ``[pause:Ns]`` tag."""
 
     seconds: float
+
+
+@dataclass(frozen=True)
+class SpeedChange:
+    """A ``[speed:X]`` tag: the text after it, up to the next one, is spoken X times
+    the request's speed (1 goes back to it)."""
+
+    factor: float
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,7 @@ def check_tags(text: str, *, max_pause_s: float = MAX_PAUSE_SECONDS) -> list[str
         tag = _TAG.fullmatch(match.group())
         if tag is None:
             kind = match.group()[1:6].lower()
-            example = "[voice:af_heart]" if kind == "voice" else "[pause:1.5s]"
+            example = _EXAMPLES[kind]
             raise TagError(
                 f"Malformed {kind} tag {match.group()!r} at character {match.start() + 1}; "
                 f"write it like {example}",
@@ -96,6 +109,15 @@ def check_tags(text: str, *, max_pause_s: float = MAX_PAUSE_SECONDS) -> list[str
             )
         if tag.group("spec") is not None:
             specs[tag.group("spec")] = None
+            continue
+        if tag.group("speed") is not None:
+            low, high = SPEED_RANGE
+            if not low <= float(tag.group("speed")) <= high:
+                raise TagError(
+                    f"Speed tag {match.group()!r} at character {match.start() + 1} asks for "
+                    f"{float(tag.group('speed')):g}; a speed is from {low:g} to {high:g}",
+                    "speed",
+                )
             continue
         seconds = float(tag.group("seconds"))
         if seconds > max_pause_s:
@@ -126,7 +148,7 @@ def check_pause_tags(text: str) -> None:
     check_tags(text)
 
 
-def split_segments(text: str) -> Iterator[str | Pause | VoiceSwitch]:
+def split_segments(text: str) -> Iterator[str | Pause | VoiceSwitch | SpeedChange]:
     """Text pieces and the tags between them, lazily, in order."""
     start = 0
     for match in _TAG.finditer(text):
@@ -134,6 +156,8 @@ def split_segments(text: str) -> Iterator[str | Pause | VoiceSwitch]:
             yield text[start : match.start()]
         if match.group("spec") is not None:
             yield VoiceSwitch(match.group("spec"))
+        elif match.group("speed") is not None:
+            yield SpeedChange(float(match.group("speed")))
         else:
             yield Pause(float(match.group("seconds")))
         start = match.end()

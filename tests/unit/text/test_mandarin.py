@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.speech import SpeechService
+from api.speech import read_sentences
 from api.text.chunks import Vocabulary
 from api.text.g2p import EspeakG2P
 from api.text.mandarin import prepare_text
@@ -124,7 +124,7 @@ def test_property_every_character_and_digit_is_read(
 
 
 def test_sentences_without_cjk_are_read_as_english_by_a_mandarin_voice() -> None:
-    read = list(SpeechService.read_sentences("Hello there, 2 friends. 你好。", "cmn"))
+    read = list(read_sentences("Hello there, 2 friends. 你好。", "cmn"))
     assert read == [("Hello there, two friends.", "en-us"), ("你好。", "cmn")]
 
 
