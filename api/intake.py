@@ -15,7 +15,14 @@ from collections.abc import Iterable
 from typing import Literal
 
 from api.speech import SpeechJob, SpeechService
-from api.text.checks import CheckedText, TextLimits, TextRejectedError, check_text
+from api.text.checks import (
+    PLAIN,
+    CheckedText,
+    TextForm,
+    TextLimits,
+    TextRejectedError,
+    check_text,
+)
 from api.text.g2p import LanguageError, language_for_text, parse_language
 from api.text.normalize import NormalizationOptions
 from api.voices.mixer import BlendCancelsError, VoiceSpecError
@@ -45,11 +52,36 @@ def rejected_text(e: TextRejectedError, param: str) -> RequestRejectedError:
     return RequestRejectedError(problem, e.message, code=e.code, param=param)
 
 
-def checked_text(text: str, limits: TextLimits, param: str = "input") -> CheckedText:
-    """The text made safe, or why it will not be read (empty, too long, malformed
-    tags, too much pause, nothing to speak)."""
+InputFormat = Literal["auto", "text", "ssml"]
+"""How a request's text is written: ``auto`` reads a ``<speak>`` document as SSML and
+anything else as text (markdown read as prose, unless the normalization options
+say not to); ``text`` never reads SSML; ``ssml`` always does."""
+
+
+def text_form(
+    voice: str,
+    normalization: NormalizationOptions | None = None,
+    input_format: InputFormat = "auto",
+) -> TextForm:
+    """How to read a request's text before its tags (``check_text``)."""
+    options = normalization or NormalizationOptions()
+    normalizing = options.normalize
+    ssml = {"auto": None, "text": False, "ssml": True}[input_format]
+    return TextForm(
+        ssml=ssml,
+        voice=voice,
+        markdown=normalizing and options.markdown,
+        emoji=options.emoji if normalizing else None,
+    )
+
+
+def checked_text(
+    text: str, limits: TextLimits, param: str = "input", form: TextForm = PLAIN
+) -> CheckedText:
+    """The text made safe and read in its ``form``, or why it will not be read (empty,
+    too long, malformed SSML or tags, too much pause, nothing to speak)."""
     try:
-        return check_text(text, limits, what=f"'{param}'")
+        return check_text(text, limits, what=f"'{param}'", form=form)
     except TextRejectedError as e:
         raise rejected_text(e, param) from e
 
@@ -131,9 +163,11 @@ def speech_job(
     normalization: NormalizationOptions | None = None,
     param: str = "input",
     voice_param: str = "voice",
+    input_format: InputFormat = "auto",
 ) -> SpeechJob:
     """Check a request to speak ``text`` with ``voice`` (a spec) and make its job."""
-    checked = checked_text(text, limits, param)
+    form = text_form(voice, normalization, input_format)
+    checked = checked_text(text, limits, param, form)
     resolved = resolve_voice(service.voices, voice, voice_param)
     return tagged_job(
         service,

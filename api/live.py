@@ -104,17 +104,23 @@ def _closes_sentence(text: str, end: int, at_end: bool) -> bool:
     return True
 
 
-def _inside_tag(text: str, cut: int) -> bool:
-    """Whether ``text[:cut]`` ends inside an unclosed ``[...]``."""
+def _inside_tag(text: str, cut: int, markup: bool = False) -> bool:
+    """Whether ``text[:cut]`` ends inside an unclosed ``[...]`` (or, with ``markup``,
+    an unclosed ``<...>``)."""
     head = text[:cut]
+    if markup and head.rfind("<") > head.rfind(">"):
+        return True
     return head.rfind("[") > head.rfind("]")
 
 
 class TextFeed:
-    """Text pushed in pieces; ``pop`` takes the next part worth speaking now."""
+    """Text pushed in pieces; ``pop`` takes the next part worth speaking now.
 
-    def __init__(self) -> None:
+    ``markup``: the text holds SSML elements, which a piece never ends inside."""
+
+    def __init__(self, *, markup: bool = False) -> None:
         self._text = ""
+        self._markup = markup
 
     @property
     def pending(self) -> str:
@@ -142,17 +148,19 @@ class TextFeed:
     def _cut(self, text: str, eager: bool) -> int | None:
         for match in _SENTENCE_END.finditer(text):
             at_end = match.end() == len(text)
-            if _closes_sentence(text, match.end(), at_end) and not _inside_tag(text, match.end()):
+            if _closes_sentence(text, match.end(), at_end) and not _inside_tag(
+                text, match.end(), self._markup
+            ):
                 return match.end()
         newline = text.find("\n")
-        if newline >= 0 and not _inside_tag(text, newline):
+        if newline >= 0 and not _inside_tag(text, newline, self._markup):
             return newline + 1
         clause_at = EAGER_CLAUSE_CHARS if eager else CLAUSE_CHARS
         if len(text) >= clause_at:
             cuts = [
                 m.end()
                 for m in _CLAUSE_END.finditer(text)
-                if m.end() >= clause_at and not _inside_tag(text, m.end())
+                if m.end() >= clause_at and not _inside_tag(text, m.end(), self._markup)
             ]
             if cuts:
                 return cuts[0]
@@ -160,7 +168,7 @@ class TextFeed:
             words = [
                 m.end()
                 for m in _SPACE.finditer(text, EAGER_WORDS_CHARS - 1)
-                if not _inside_tag(text, m.end())
+                if not _inside_tag(text, m.end(), self._markup)
             ]
             if words:
                 return words[0]
@@ -168,7 +176,7 @@ class TextFeed:
             spaces = [
                 m.end()
                 for m in _SPACE.finditer(text, 0, MAX_PIECE_CHARS)
-                if not _inside_tag(text, m.end())
+                if not _inside_tag(text, m.end(), self._markup)
             ]
             return spaces[-1] if spaces else MAX_PIECE_CHARS
         return None
@@ -186,6 +194,9 @@ class LiveOptions:
     speed: float = 1.0
     lang_code: str | None = None
     normalization: NormalizationOptions | None = None
+    ssml: bool = False
+    """Each piece is SSML content (elements within a sentence: ``<break/>``,
+    ``<say-as>``, ``<phoneme>``, ``<sub>``, ...), read as a ``<speak>`` document."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +231,10 @@ class LiveSpeech:
         self.text_param = text_param
         self.voice: Voice = intake.resolve_voice(service.voices, options.voice, voice_param)
         self.language = intake.language_code(options.lang_code)
-        self.feed = TextFeed()
+        self.feed = TextFeed(markup=options.ssml)
+        self._form = intake.text_form(
+            options.voice, options.normalization, "ssml" if options.ssml else "text"
+        )
         self.received_chars = 0
         self._pause_s = 0.0
         self._flush = False
@@ -270,8 +284,10 @@ class LiveSpeech:
     def _job(self, text: str) -> SpeechJob | None:
         """The job for one piece (None: the piece has nothing to say, such as a lone
         tag's leftovers), or ``RequestRejectedError``."""
+        if self.options.ssml:
+            text = f"<speak>{text}</speak>"
         try:
-            checked = intake.checked_text(text, self.limits, self.text_param)
+            checked = intake.checked_text(text, self.limits, self.text_param, self._form)
         except intake.RequestRejectedError as e:
             if e.code in ("empty_input", "nothing_to_speak"):
                 self._follow_voice_tags(text)

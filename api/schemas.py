@@ -50,7 +50,17 @@ class AudioRequest(BaseModel):
     )
     normalization_options: NormalizationOptions | None = Field(
         default=None,
-        description="English text normalization switches (numbers, money, dates, URLs ...).",
+        description=(
+            "Text normalization switches: English numbers, money, dates, URLs ...; markdown "
+            "read as prose and emoji dropped or named (every language)."
+        ),
+    )
+    input_format: Literal["auto", "text", "ssml"] = Field(
+        default="auto",
+        description=(
+            "How the text is written. 'auto': an SSML document (starting with <speak>) is "
+            "read as SSML, anything else as text; 'text': never SSML; 'ssml': always."
+        ),
     )
 
     @property

@@ -28,9 +28,10 @@ from api.routes.limits import admitted
 from api.routes.speech import build_job, check_spoken, complete_file, encode_whole
 from api.scheduler import Pacing
 from api.schemas import ErrorBody, ResponseFormat, SpeechRequest
-from api.speech import SPEECH_SECONDS_PER_PHONEME, SpeechService, pacing_for
+from api.speech import SPEECH_SECONDS_PER_PHONEME, SpeechService, Utterance, pacing_for
 from api.text.chunks import MAX_TOKENS, PLAN
 from api.text.g2p import parse_language
+from api.text.normalize import NormalizationOptions
 from api.text.sanitize import sanitize_text
 
 router = APIRouter(prefix="/dev", tags=["dev"])
@@ -43,6 +44,9 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 class PhonemizeRequest(BaseModel):
     text: str = Field(description="Text to turn into phonemes.")
     language: str = Field(default="a", description="Kokoro letter or language name.")
+    normalization_options: NormalizationOptions | None = Field(
+        default=None, description="As in a speech request."
+    )
 
 
 class PhonemizeResponse(BaseModel):
@@ -54,13 +58,29 @@ class PhonemizeResponse(BaseModel):
 async def phonemize(
     body: PhonemizeRequest, service: SpeechServiceDep, settings: SettingsDep
 ) -> PhonemizeResponse:
-    """The phonemes (Kokoro's alphabet) and token ids the model would get for ``text``."""
-    text = intake.checked_text(body.text, settings.text_limits, "text").text
+    """The phonemes (Kokoro's alphabet) and token ids the model would get for ``text``:
+    read as a speech request reads it (SSML, markdown, tags, the lexicon), its pauses
+    and voice switches left out."""
     language = intake.language_code(body.language, "language") or parse_language("a")
-    intake.check_readers(service, text, [language], "language")
+    form = intake.text_form(settings.default_voice, body.normalization_options)
+    checked = intake.checked_text(body.text, settings.text_limits, "text", form)
+    default = intake.resolve_voice(service.voices, settings.default_voice)
+    job = intake.tagged_job(
+        service,
+        checked,
+        default,
+        language=language,
+        normalization=body.normalization_options,
+        param="text",
+    )
 
     def run() -> str:
-        return " ".join(service.phoneme_chunks(text, language, PLAN))
+        return " ".join(
+            chunk
+            for piece in job.pieces()
+            if isinstance(piece, Utterance)
+            for chunk in service.phoneme_chunks(piece.text, piece.language, PLAN, job.normalization)
+        )
 
     phonemes = await asyncio.to_thread(run)
     return PhonemizeResponse(phonemes=phonemes, tokens=service.vocabulary.encode(phonemes))

@@ -45,6 +45,7 @@ def build_job(body: SpeechRequest, service: SpeechService, settings: Settings) -
         speed=body.speed,
         lang_code=body.lang_code,
         normalization=body.normalization_options,
+        input_format=body.input_format,
     )
 
 
@@ -306,9 +307,11 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
         )
     language = intake.language_code(body.lang_code)
     speakers: dict[str, tuple[Voice, float]] = {}
+    forms = {}
     for name, speaker in body.speakers.items():
         voice = intake.resolve_voice(service.voices, speaker.voice, f"speakers.{name}")
         speakers[name] = (voice, speaker.speed or body.speed)
+        forms[name] = intake.text_form(speaker.voice, body.normalization_options, body.input_format)
     turns = []
     pause_s = body.gap * (len(body.turns) - 1)  # a gap follows every turn but the last
     for index, turn in enumerate(body.turns):
@@ -321,7 +324,9 @@ def build_dialogue(body: DialogueRequest, service: SpeechService, settings: Sett
                 param=f"{param}.speaker",
                 code="unknown_speaker",
             )
-        checked = intake.checked_text(turn.text, settings.text_limits, f"{param}.text")
+        checked = intake.checked_text(
+            turn.text, settings.text_limits, f"{param}.text", forms[turn.speaker]
+        )
         pause_s += checked.pause_s
         voice, speed = speakers[turn.speaker]
         turns.append(

@@ -158,6 +158,7 @@ class StreamOptions:
     inactivity_timeout_s: float
     normalize: bool
     lang_code: str | None
+    ssml: bool
 
 
 def _stream_options(websocket: WebSocket, settings: Settings) -> StreamOptions:
@@ -186,11 +187,17 @@ def _stream_options(websocket: WebSocket, settings: Settings) -> StreamOptions:
         raise SocketRefusedError(
             "apply_text_normalization must be 'auto', 'on' or 'off'", "invalid_normalization"
         )
+    ssml = (query.get("enable_ssml_parsing") or "false").lower()
+    if ssml not in ("true", "false"):
+        raise SocketRefusedError(
+            "enable_ssml_parsing must be 'true' or 'false'", "invalid_ssml_flag"
+        )
     return StreamOptions(
         conversion=conversion,
         inactivity_timeout_s=timeout_s,
         normalize=normalization != "off",
         lang_code=query.get("language_code") or None,
+        ssml=ssml == "true",
     )
 
 
@@ -371,6 +378,7 @@ class _Socket:
                     voice=websocket.path_params["voice_id"],
                     speed=_speed(first),
                     lang_code=options.lang_code,
+                    ssml=options.ssml,
                     normalization=None
                     if options.normalize
                     else NormalizationOptions(normalize=False),
@@ -402,11 +410,6 @@ class _Socket:
             raise WebSocketDisconnect(raw.get("code", 1000))
         return _message(raw)
 
-    def _busy(self, live: LiveSpeech) -> bool:
-        """Whether the session is still speaking (or its listener still playing), so
-        that a quiet client is waiting for audio, not idle."""
-        return bool(live.feed.pending.strip()) or live.slot is not None
-
     async def _read(self, live: LiveSpeech, first: dict[str, Any], timeout_s: float) -> None:
         message: dict[str, Any] | None = first
         while True:
@@ -419,8 +422,13 @@ class _Socket:
             except TimeoutError:
                 if self._speaking is not None and self._speaking.done():
                     break
-                if self._busy(live):
+                if live.feed.pending.strip():
+                    # Quiet with a sentence unfinished: speak it, then time out.
+                    live.flush()
                     message = None
+                    continue
+                if live.slot is not None:
+                    message = None  # still speaking, or its listener still playing
                     continue
                 raise _timed_out(timeout_s) from None
             if self._speaking is not None and self._speaking.done():

@@ -1,8 +1,10 @@
 """The check every text takes before it is read, whichever door it came in by.
 
-``check_text`` makes the text safe (``sanitize_text``), then refuses what cannot
-or must not be spoken: empty text, text over the length limit, malformed tags,
-pauses over the limits, and text with nothing a reader could say. Front doors
+``check_text`` makes the text safe (``sanitize_text``), reads its form (an SSML
+document into tagged text, markdown into prose, emoji dropped or named: see
+``TextForm``), then refuses what cannot or must not be spoken: empty text, text
+over the length limit, malformed SSML or tags, pauses over the limits, and text
+with nothing a reader could say. Front doors
 turn a ``TextRejectedError`` into their protocol's error (HTTP: the status and code
 it carries) before any audio exists.
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.text.markdown import EmojiMode, MarkdownNestingError, read_emoji, speakable_markdown
 from api.text.sanitize import has_speakable, sanitize_text
 from api.text.split import MAX_PAUSE_SECONDS, TagError, check_tags, pause_seconds, strip_tags
+from api.text.ssml import SSMLError, is_ssml, ssml_to_text
 
 MAX_TOTAL_PAUSE_SECONDS = 3600.0
 """The most silence pause tags (and dialogue gaps) may add to one request, by default."""
@@ -50,8 +54,49 @@ class CheckedText:
     """The silence its ``[pause:...]`` tags ask for, in all."""
 
 
-def check_text(raw: str, limits: TextLimits, *, what: str = "'input'") -> CheckedText:
-    """``raw`` made safe and checked against ``limits``, or ``TextRejectedError``.
+READ_EXPANSION = 4
+"""How many times the length limit a text may grow to once its form is read (SSML
+letters spelled out, emoji named, ...)."""
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """How a text is written, and so how it is read before its tags are."""
+
+    ssml: bool | None = False
+    """True: an SSML document; None: when it is one (it starts with ``<speak``)."""
+    voice: str = ""
+    """The request's voice spec, which an SSML ``<voice>`` span switches back to."""
+    markdown: bool = False
+    """Read markdown as prose (``api.text.markdown``); not for SSML."""
+    emoji: EmojiMode | None = None
+    """Emoji dropped or named; None: left as they are."""
+
+
+PLAIN = TextForm()
+"""Text read as written (tags only)."""
+
+
+def read_form(text: str, form: TextForm, *, what: str = "'input'") -> str:
+    """``text`` as the tagged text the pipeline reads, or ``TextRejectedError``."""
+    if form.ssml or (form.ssml is None and is_ssml(text)):
+        try:
+            return ssml_to_text(text, voice=form.voice)
+        except SSMLError as e:
+            raise TextRejectedError(f"{what}: {e}", "invalid_ssml") from e
+    if form.markdown:
+        try:
+            return speakable_markdown(text, emoji=form.emoji or "drop")
+        except MarkdownNestingError as e:
+            raise TextRejectedError(f"{what}: {e}", "markdown_too_deep") from e
+    return read_emoji(text, form.emoji) if form.emoji else text
+
+
+def check_text(
+    raw: str, limits: TextLimits, *, what: str = "'input'", form: TextForm = PLAIN
+) -> CheckedText:
+    """``raw`` made safe, read in its ``form`` and checked against ``limits``, or
+    ``TextRejectedError``.
 
     ``what`` names the text in messages (a field, a turn)."""
     if len(raw) > limits.max_chars:
@@ -60,7 +105,14 @@ def check_text(raw: str, limits: TextLimits, *, what: str = "'input'") -> Checke
             "input_too_long",
             413,
         )
-    text = sanitize_text(raw)
+    text = read_form(sanitize_text(raw), form, what=what)
+    if len(text) > READ_EXPANSION * limits.max_chars:
+        raise TextRejectedError(
+            f"{what} reads as {len(text)} characters (SSML spelled out, emoji named); "
+            f"the limit is {READ_EXPANSION * limits.max_chars}.",
+            "input_too_long",
+            413,
+        )
     if not text.strip():
         detail = " (only invisible or control characters)" if raw.strip() else ""
         raise TextRejectedError(f"{what} is empty{detail}; give the text to speak.", "empty_input")

@@ -187,6 +187,17 @@ def to_kokoro_phonemes(espeak_phonemes: str, language: str) -> str:
     return text
 
 
+_TIES = re.compile("[\u0361\u035c\u203f]")
+_UNTIED = re.compile("(?<!\\^)(aɪ|aʊ|eɪ|oʊ|ɔɪ|əʊ|dʒ|tʃ|dz|ts)")
+
+
+def ipa_to_kokoro(ipa: str, language: str) -> str:
+    """Plain IPA (as SSML's ``<phoneme>`` gives it: diphthongs and affricates untied,
+    or tied with a tie bar) in the symbols Kokoro was trained on."""
+    tied = _UNTIED.sub(lambda m: f"{m.group()[0]}^{m.group()[1:]}", _TIES.sub("^", ipa))
+    return to_kokoro_phonemes(tied, language)
+
+
 # espeak leaves the pronoun "I" (and I'm, I'll, I've, I'd) unstressed, and the
 # model then often swallows it: Whisper lost the "I" of "I would rather go
 # home" and "I love it" with both built-in voices, and heard every one of them

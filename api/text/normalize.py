@@ -16,6 +16,8 @@ Readings are American English:
   cut the number in two.
 * A four-digit number is read as a year only where the text says it is one
   ("in 1999", "March 2021", "1990s"); elsewhere it is a cardinal.
+* A dash between two numbers is "to" ("5-10 minutes", "pages 10–20"); a hyphen
+  only between numbers of up to three digits, so "555-1234" stays a phone number.
 * Sentence punctuation stays: "It costs $5." still ends with a period, while
   the periods of "3.5" and "Dr." are consumed, so they cannot end a sentence.
 
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
+from typing import Literal
 
 from num2words import num2words  # type: ignore[import-untyped]  # no type hints shipped
 from pydantic import BaseModel
@@ -47,6 +51,12 @@ class NormalizationOptions(BaseModel):
     """Read emails: "jane.doe@example.com" -> "jane dot doe at example dot com"."""
     phone_normalization: bool = True
     """Read phone numbers digit by digit in their groups."""
+    markdown: bool = True
+    """Read markdown as prose: headings and list items as sentences, markup dropped,
+    link text kept and URLs dropped, code blocks skipped; see ``api.text.markdown``."""
+    emoji: Literal["drop", "name"] = "drop"
+    """Emoji: "drop" leaves them out, "name" reads each by its Unicode name
+    ("😀" -> "grinning face")."""
 
 
 _Match = re.Match[str]
@@ -69,8 +79,10 @@ _SCALES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _words(value: int, to: str = "cardinal") -> str:
-    """num2words without its commas (see the module docstring)."""
+    """num2words without its commas (see the module docstring); cached, as a long
+    text says the same small numbers again and again (num2words takes 10 µs each)."""
     return str(num2words(value, lang="en", to=to)).replace(",", "")
 
 
@@ -208,8 +220,18 @@ _TITLES = {
     "vs": "versus",
     "Vs": "versus",
     "approx": "approximately",
+    "avg": "average",
+    "max": "maximum",
+    "incl": "including",
+    "esp": "especially",
+    "ca": "circa",
 }
+# Abbreviations that come after what they qualify, so they can end a sentence.
+_ENDS_SENTENCE = frozenset({"Jr", "Sr", "avg", "max"})
 _TITLE = re.compile(rf"\b({'|'.join(_TITLES)})\.(?=\s|$)")
+_VERSUS = re.compile(r"\b[Vv]s\b(?!\.)")
+_WITH = re.compile(r"(?<![\w/])([Ww])/(o\b)?(?=[\s,.;:!?]|$)")
+_ROUND_THE_CLOCK = re.compile(r"(?<![\w/.,])24/7(?![\w/]|[.,]\d)")
 _LATIN = {
     "e.g.": "for example",
     "i.e.": "that is",
@@ -236,9 +258,14 @@ def _keeps_sentence_end(match: _Match) -> str:
 def _title(match: _Match) -> str:
     word = _TITLES[match.group(1)]
     # Titles come before a name; Jr./Sr. can end a sentence.
-    if match.group(1) in {"Jr", "Sr"}:
+    if match.group(1) in _ENDS_SENTENCE:
         return word + _keeps_sentence_end(match)
     return word
+
+
+def _with(match: _Match) -> str:
+    word = "without" if match.group(2) else "with"
+    return word.capitalize() if match.group(1) == "W" else word
 
 
 def _latin(match: _Match) -> str:
@@ -410,9 +437,12 @@ _CURRENCIES: dict[str, tuple[str, str, str | None, str | None]] = {
     "INR": ("rupee", "rupees", "paisa", "paise"),
 }
 _SCALE = r"(?:\s?(thousand|million|billion|trillion|[kKmMbBtT][nN]?)(?![\w-]))?"
+# An amount ends before a comma and a digit that cannot start a thousands group:
+# "$1,1,1" is one dollar and a list, "$1,2345" is no amount.
+_NOT_BEFORE_AMOUNT = r"(?!\d|\.\d|,\d{3})"
 _MONEY = re.compile(
-    rf"(?<![\w$€£¥₹])([$€£¥₹])\s?{_NUM}{_SCALE}{_NOT_BEFORE_DIGIT}"
-    rf"|(?<![\w.,])\b(USD|EUR|GBP|JPY|INR)\s?{_NUM}{_SCALE}{_NOT_BEFORE_DIGIT}"
+    rf"(?<![\w$€£¥₹])([$€£¥₹])\s?{_NUM}{_SCALE}{_NOT_BEFORE_AMOUNT}"
+    rf"|(?<![\w.,])\b(USD|EUR|GBP|JPY|INR)\s?{_NUM}{_SCALE}{_NOT_BEFORE_AMOUNT}"
     rf"|{_NOT_AFTER_NUMBER}{_NUM}{_SCALE}\s?(USD|EUR|GBP|JPY|INR)\b"
 )
 
@@ -489,6 +519,26 @@ def _decade(match: _Match) -> str:
     return _spaced(match, _plural(words))
 
 
+# ---------------------------------------------------------------- ranges, products
+
+# "5-10 minutes", "pages 10–20", "$5–10": a dash between two numbers is "to". A
+# hyphen only between short numbers ("555-1234" is a phone number), an en dash
+# between any two but years (read by _YEAR_RANGE); chains ("1-2-3") stay.
+_NUMBER_RANGE = re.compile(
+    rf"(?<![\w.,–-])({_INT}(?:\.\d{{1,15}})?)–({_INT}(?:\.\d{{1,15}})?)(?![\d–-]|[.,]\d)"
+    r"|(?<![\w.,–-])(\d{1,3}(?:\.\d{1,3})?)-(\d{1,3}(?:\.\d{1,3})?)(?![\d–-]|[.,]\d)"
+)
+_PRODUCT = re.compile(r"(?<=\d)[ \t]?\*[ \t]?(?=[-−]?\d)")
+
+
+def _number_range(match: _Match) -> str:
+    if match.group(1) is not None:
+        if _YEAR_RANGE.fullmatch(match.group()):
+            return match.group()
+        return f"{match.group(1)} to {match.group(2)}"
+    return f"{match.group(3)} to {match.group(4)}"
+
+
 # ---------------------------------------------------------------- units
 
 # Symbol -> (singular, plural). Case matters: "MB" megabytes, "mb" is not read.
@@ -535,10 +585,32 @@ _UNITS: dict[str, tuple[str, str]] = {
     "V": ("volt", "volts"),
     "mA": ("milliamp", "milliamps"),
     "ms": ("millisecond", "milliseconds"),
+    "ns": ("nanosecond", "nanoseconds"),
+    "µs": ("microsecond", "microseconds"),  # the micro sign
+    "μs": ("microsecond", "microseconds"),  # the Greek mu
+    "µm": ("micrometer", "micrometers"),
+    "μm": ("micrometer", "micrometers"),
+    "nm": ("nanometer", "nanometers"),
+    "TiB": ("tebibyte", "tebibytes"),
+    "GiB": ("gibibyte", "gibibytes"),
+    "MiB": ("mebibyte", "mebibytes"),
+    "KiB": ("kibibyte", "kibibytes"),
+    "mAh": ("milliamp hour", "milliamp hours"),
+    "kcal": ("kilocalorie", "kilocalories"),
+    "dB": ("decibel", "decibels"),
+    "rpm": ("revolution per minute", "revolutions per minute"),
+    "fps": ("frame per second", "frames per second"),
+    "px": ("pixel", "pixels"),
     "sec": ("second", "seconds"),
+    "secs": ("second", "seconds"),
     "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
+    "h": ("hour", "hours"),
     "hr": ("hour", "hours"),
     "hrs": ("hour", "hours"),
+    "yr": ("year", "years"),
+    "yrs": ("year", "years"),
+    "x": ("times", "times"),  # "10x faster", "2 x 4"
 }
 _UNIT_NAMES = "|".join(re.escape(unit) for unit in sorted(_UNITS, key=len, reverse=True))
 _QUANTITY_AFTER = re.compile(rf"\s?(?:{_UNIT_NAMES}|%|percent)(?![\w/°])")
@@ -621,8 +693,9 @@ _SYMBOLS = {
     "÷": "divided by",
     "~": "about",
     "°": "degrees",
+    "→": "to",
 }
-_SYMBOL = re.compile(r"[&+=%@#×÷~°]")
+_SYMBOL = re.compile(r"[&+=%@#×÷~°→]")
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -643,10 +716,15 @@ _PHONE_PASSES: tuple[_Pass, ...] = ((_PHONE, _phone),)
 _EARLY_PASSES: tuple[_Pass, ...] = (
     (_LATIN_PATTERN, _latin),
     (_TITLE, _title),
+    (_VERSUS, "versus"),
+    (_WITH, _with),
+    (_ROUND_THE_CLOCK, "twenty-four seven"),
     (_SAINT_OR_STREET, _saint_or_street),
     (_NUMBER_SIGN, _number_sign),
     (_APPROXIMATELY, "approximately "),
     (_MINUS_BEFORE_MONEY, "minus "),
+    (_NUMBER_RANGE, _number_range),
+    (_PRODUCT, " times "),
     (_ISO_DATE, _iso_date),
     (_SLASH_DATE, _slash_date),
     (_MONTH_DAY_YEAR, _month_day_year),

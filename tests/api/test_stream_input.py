@@ -390,6 +390,16 @@ async def test_the_messages_elevenlabs_sdk_sends_are_understood(settings: Settin
     assert [len("".join(m["alignment"]["chars"]).split()) for m in aligned] == [5, 5, 5]
 
 
+async def test_an_unfinished_sentence_is_spoken_before_the_socket_times_out(
+    settings: Settings,
+) -> None:
+    with socket_server(settings) as served:
+        url = socket_url(served, inactivity_timeout="0.5")
+        heard = await speak(url, [{"text": " "}, {"text": "A sentence with no end"}])
+    assert heard.audio
+    assert heard.error["error"] == "input_timeout_exceeded"
+
+
 async def test_a_socket_that_never_starts_times_out(settings: Settings) -> None:
     with socket_server(settings) as served:
         heard = await speak(socket_url(served, inactivity_timeout="0.3"), [])

@@ -76,6 +76,8 @@ READINGS: dict[str, Case] = {
     "cents-word": ("50 cents", "fifty cents"),
     "negative-money": ("-$5", "minus five dollars"),
     "money-many-decimals": ("$1.505", "one point five zero five dollars"),
+    "money-then-a-list": ("$1,1,1", "one dollar,one,one"),
+    "money-bad-grouping": ("$1,2345", "$one,two thousand three hundred and forty-five"),
     # Percentages
     "percent": ("12.5%", "twelve point five percent"),
     "percent-spaced": ("50 %", "fifty percent"),
@@ -157,6 +159,36 @@ READINGS: dict[str, Case] = {
     "tilde-number": ("~5 minutes", "approximately five minutes"),
     "at-sign": ("meet @ noon", "meet at noon"),
     "times": ("3 × 4", "three times four"),
+    "asterisk-product": ("2 * 3 = 6", "two times three equals six"),
+    "asterisk-product-tight": ("2*3", "two times three"),
+    "multiplier": ("10x faster", "ten times faster"),
+    "arrow": ("Settings → Privacy", "Settings to Privacy"),
+    # Ranges
+    "hyphen-range": ("5-10 minutes", "five to ten minutes"),
+    "en-dash-range": ("pages 10–20", "pages ten to twenty"),
+    "range-with-unit": ("10–20kg", "ten to twenty kilograms"),
+    "range-of-money": ("$5–10", "five dollars to ten"),
+    "range-of-hours": ("3-4pm", "three to four PM"),
+    "range-of-years": ("1990–2000", "nineteen ninety to two thousand"),
+    "range-of-times": ("10:00-11:00", "ten o'clock to eleven o'clock"),
+    "not-a-range-chain": ("1-2-3", "one-two-three"),
+    "not-a-range-phone": (
+        "call 555-1234",
+        "call five hundred and fifty-five-one thousand two hundred and thirty-four",
+    ),
+    # More abbreviations and units LLMs write
+    "versus-no-period": ("Python vs Rust", "Python versus Rust"),
+    "with-without": ("w/ cheese, w/o onions", "with cheese, without onions"),
+    "round-the-clock": ("24/7 support", "twenty-four seven support"),
+    "average-maximum": ("avg. 3, max. 5", "average three, maximum five"),
+    "maximum-ends-sentence": ("Up to 5 max. Then", "Up to five maximum. Then"),
+    "including-especially": ("incl. tax, esp. now", "including tax, especially now"),
+    "circa": ("ca. 1900", "circa nineteen hundred"),
+    "microseconds": ("5 µs", "five microseconds"),
+    "gibibytes": ("8 GiB", "eight gibibytes"),
+    "hours-years": ("5h a day for 3 yrs", "five hours a day for three years"),
+    "minutes-plural": ("10 mins", "ten minutes"),
+    "frames": ("60 fps", "sixty frames per second"),
     "arithmetic": ("2+2=4", "two plus two equals four"),
     "fractions": ("1/2 and 3/4 and 2/3", "one half and three quarters and two thirds"),
     # Versions and addresses
@@ -257,6 +289,9 @@ def test_switches_turn_categories_off(
 def test_options_default_to_everything_on() -> None:
     assert normalize_text("$5", None) == normalize_text("$5", NormalizationOptions())
     assert NormalizationOptions.model_validate({"unit_normalization": False}).normalize
+    options = NormalizationOptions()
+    assert options.markdown
+    assert options.emoji == "drop"
 
 
 ADVERSARIAL = {
@@ -275,6 +310,10 @@ ADVERSARIAL = {
     "slashes": "1/" * 50_000,
     "mixed": ("12:3 $4.5 a@b.c www. 1st 1990s -7 %" * 3000)[:100_000],
     "letters-digits": "a1" * 50_000,
+    # 46 s of phonemes once (one espeak call); one dollar and 44,999 ones now.
+    "money-then-commas": "$" + "1," * 45_000,
+    "ranges": "1-2 " * 25_000,
+    "products": "1*" * 50_000,
 }
 
 
