@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import numpy as np
 import pytest
@@ -156,3 +158,23 @@ async def test_the_socket_reads_ssml_when_asked(settings: Settings) -> None:
     assert ssml.final
     assert len(ssml.audio) - len(plain.audio) > 0.8 * 48_000  # the second of silence
     assert broken.error["error"] == "invalid_ssml"
+
+
+NESTED_LISTS = "".join(f"{'  ' * (i % 9)}- item {i}\n" for i in range(9_000))[:90_000]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [NESTED_LISTS, "$" + "1," * 45_000, "- " * 45_000 + "deep", "*a" * 45_000, "[" * 90_000],
+    ids=["nested-lists", "dollar-run", "deep-list", "emphasis-run", "brackets"],
+)
+async def test_hostile_markdown_is_read_in_bounded_time_or_refused(
+    client: httpx.AsyncClient, text: str
+) -> None:
+    started = time.monotonic()
+    response = await client.post("/dev/phonemize", json={"text": text})
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["error"]["code"] in ("markdown_too_deep", "nothing_to_speak")
+    assert time.monotonic() - started < 20  # a bound against super-linear work
+    assert (await client.get("/health")).status_code == 200
