@@ -18,8 +18,9 @@ from api.cors import CORSMiddleware
 from api.deps import RequireAPIKey
 from api.docs import mount_api_docs
 from api.errors import document_errors, install_error_handlers
+from api.lexicon import PronunciationLexicon, lexicon_dir
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import dev, health, metrics, models, speech, stream_input, voices
+from api.routes import dev, health, lexicon, metrics, models, speech, stream_input, voices
 from api.settings import Settings
 from api.speech import SpeechJob, SpeechService
 from api.text.chunks import Vocabulary
@@ -55,16 +56,21 @@ def load_service(settings: Settings, backend: Backend | None = None) -> tuple[Sp
         backend = load_backend(files, settings)
     voices = open_voice_store(settings)
     check_voice_settings(voices, settings.default_voice)
+    vocabulary = Vocabulary.load(files.vocab)
+    pronunciations = PronunciationLexicon(lexicon_dir(settings.voices_dir), vocabulary)
     service = SpeechService(
         backend,
         voices,
-        Vocabulary.load(files.vocab),
+        vocabulary,
         EspeakG2P(),
         workers=settings.inference_workers,
         max_queued=settings.max_queued_requests,
         capacity_headroom=settings.capacity_headroom,
         audio_cache_bytes=settings.audio_cache_mb * 1024 * 1024,
+        lexicon=pronunciations,
     )
+    # A lexicon change may say cached responses' words differently.
+    pronunciations.subscribe(service.audio_cache.clear)
     # The first inference and the first espeak call pay one-off set-up costs;
     # pay them now, not in the first user's request.
     warm_up_voice = service.voices.resolve(settings.default_voice)
@@ -131,7 +137,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["Content-Disposition", "Retry-After", "X-Voice-Spec"],
         )
@@ -141,7 +147,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
 def install_routes(app: FastAPI, *, protected_metrics: bool) -> None:
     """The API behind the key (when keys are set); /health, the docs and the web UI open."""
     protected = [RequireAPIKey]
-    for module in (speech, voices, models, dev):
+    for module in (speech, voices, lexicon, models, dev):
         app.include_router(module.router, dependencies=protected)
     # The WebSocket checks its own key: browsers cannot send the header, so it may
     # also come in the query string or the first message.

@@ -66,6 +66,12 @@ class AudioCache:
             self.hits += 1
             return entry
 
+    def clear(self) -> None:
+        """Forget every response (what they say may now be said differently)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
     def put(self, key: str, entry: CachedResponse) -> None:
         size = len(entry.content)
         if not self.enabled or size > self.largest_entry:

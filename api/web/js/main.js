@@ -13,6 +13,7 @@ import { ApiError, apiFetch, apiJson, getApiKey, onUnauthorized, setApiKey } fro
 import { DialogueEditor, DraftError } from "./dialogue.js";
 import { byId, clock, el, saveBlob, secondsText } from "./dom.js";
 import { renderHistory, takeFilename } from "./history.js";
+import { LexiconEditor } from "./lexicon.js";
 import { LiveError, LiveStream, SpokenWords, feedSeconds, paceFrom, renderSent } from "./live.js";
 import { DEFAULT_WEIGHT, Mixer } from "./mixer.js";
 import { PcmDecoder, wavBlob } from "./pcm.js";
@@ -137,6 +138,25 @@ const dialogue = new DialogueEditor(
   },
   { storageKey: DIALOGUE_STORAGE, estimateSeconds, getSpeed: () => Number(ui.speed.value) },
 );
+const lexicon = new LexiconEditor(
+  {
+    language: byId("lex-language"),
+    count: byId("lex-count"),
+    list: byId("lex-entries"),
+    form: byId("lex-form"),
+    word: byId("lex-word"),
+    kind: byId("lex-kind"),
+    value: byId("lex-value"),
+    preview: byId("lex-preview"),
+    phonemes: byId("lex-phonemes"),
+    status: byId("lex-status"),
+  },
+  {
+    // The word in the chosen voice, read as the lexicon's language.
+    onPreview: (text, language) => speak(text, state.voice, "preview", { lang_code: language }),
+    onError: (context, error) => showError(context, error),
+  },
+);
 
 // ---- errors ---------------------------------------------------------------
 
@@ -229,6 +249,7 @@ function saveKey(event) {
     : "No key: requests go without one.";
   refreshHealth();
   loadVoices();
+  lexicon.load();
 }
 
 function forgetKey() {
@@ -410,10 +431,11 @@ function leaveLive() {
   syncLive();
 }
 
-/** Speak `text` in `voice` (a take of `kind` "speech" or "preview"). */
-function speak(text, voice, kind) {
+/** Speak `text` in `voice` (a take of `kind` "speech" or "preview"); `fields` go
+ * into the request as they are (a preview's lang_code). */
+function speak(text, voice, kind, fields = {}) {
   const speed = Number(ui.speed.value);
-  const request = { model: "kokoro", input: text, speed };
+  const request = { model: "kokoro", input: text, speed, ...fields };
   if (voice) request.voice = voice;
   generate(SPEECH_PATH, request, {
     take: { kind, text, voiceLabel: voice || "default voice", speed },
@@ -868,6 +890,7 @@ function start() {
   syncPlayer();
   refreshHealth();
   loadVoices();
+  lexicon.load();
 }
 
 start();
