@@ -120,3 +120,26 @@ def test_an_llm_answer_is_read_without_its_markup(
         assert markup not in heard, (markup, heard)
     for emoji_name in ("luggage", "athletic", "party popper", "popper"):
         assert emoji_name not in heard, (emoji_name, heard)
+
+
+def test_a_lexicon_entry_changes_that_word_only(
+    server: RunningServer, whisper: WhisperModel
+) -> None:
+    lexicon = f"{server.base_url}/v1/audio/lexicon/en-us"
+    text = "My friend Zorblat likes apples."
+    before = httpx.post(f"{server.base_url}/dev/phonemize", json={"text": text}, timeout=60).json()
+    response = httpx.put(lexicon, json={"entries": {"Zorblat": {"respell": "Banana"}}}, timeout=60)
+    assert response.status_code == 200, response.text
+    try:
+        after = httpx.post(f"{server.base_url}/dev/phonemize", json={"text": text}, timeout=60)
+        heard = transcript(whisper, speak(server, text))
+    finally:
+        httpx.delete(f"{lexicon}/Zorblat", timeout=60)
+    changed = [
+        (a, b)
+        for a, b in zip(before["phonemes"].split(), after.json()["phonemes"].split(), strict=True)
+        if a != b
+    ]
+    assert len(changed) == 1, changed  # that word, and no other
+    assert "banana" in heard, heard
+    assert "apples" in heard, heard
