@@ -43,6 +43,9 @@ class AudioCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.generation = 0
+        """Counts ``clear`` calls: part of every key, so that a response made before a
+        clear and kept after it is never served."""
 
     @property
     def enabled(self) -> bool:
@@ -71,6 +74,7 @@ class AudioCache:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+            self.generation += 1
 
     def put(self, key: str, entry: CachedResponse) -> None:
         size = len(entry.content)

@@ -171,10 +171,12 @@ _AUDIO_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def cache_key(job: Speakable, body: AudioRequest) -> str:
-    """Everything that shapes the response's bytes (see ``api.audio.cache``)."""
+def cache_key(job: Speakable, body: AudioRequest, generation: int = 0) -> str:
+    """Everything that shapes the response's bytes (see ``api.audio.cache``), and the
+    cache's generation (a lexicon change clears it)."""
     turns = job.turns if isinstance(job, Dialogue) else (job,)
     parts: list[object] = [
+        generation,
         "dialogue" if isinstance(job, Dialogue) else "speech",
         body.response_format,
         body.stream_format,
@@ -242,7 +244,7 @@ async def speech_response(
     disposition = {"Content-Disposition": f'inline; filename="{name}.{audio_format}"'}
     limit = settings.request_timeout_s
     cache = service.audio_cache
-    key = cache_key(job, body) if cache.enabled else ""
+    key = cache_key(job, body, cache.generation) if cache.enabled else ""
     if cache.enabled and (hit := cache.get(key)) is not None:
         # A repeat: the same bytes at once, without a slot or any compute.
         return cached_response(hit, body, {} if body.stream_format == "sse" else disposition)

@@ -151,3 +151,13 @@ def test_the_least_recently_used_go_first() -> None:
     assert cache.get("b") is None
     assert cache.get("a") is not None
     assert cache.size_bytes <= cache.max_bytes
+
+
+def test_clear_forgets_everything_and_moves_to_a_new_generation() -> None:
+    cache = AudioCache(8000)
+    cache.put("k", CachedResponse(b"x" * 100, "audio/wav"))
+    generation = cache.generation
+    cache.clear()
+    assert cache.get("k") is None
+    assert cache.size_bytes == 0
+    assert cache.generation == generation + 1
