@@ -38,6 +38,11 @@ class ServerBusyError(RuntimeError):
         self.reason = reason
         self.retry_after_s = retry_after_s
 
+    @property
+    def message(self) -> str:
+        """What every door tells the client."""
+        return f"The server is busy: {self.reason}. Retry after {self.retry_after_s} s."
+
 
 class Slot:
     """One admitted request. ``release`` frees it; a second call does nothing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,3 +31,16 @@ def atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def set_aside(path: Path) -> Path:
+    """Rename an unreadable file to ``NAME.unreadable-TIME``, so that the next write
+    does not destroy what it still holds; the new path (``path`` itself where the
+    rename failed)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.name}.unreadable-{stamp}")
+    try:
+        path.replace(kept)
+    except OSError:
+        return path
+    return kept

@@ -44,11 +44,10 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.fileio import atomic_write
+from api.fileio import atomic_write, set_aside
 from api.text.chunks import Vocabulary
 from api.text.g2p import parse_language
 from api.text.inline import INLINE
@@ -438,12 +437,7 @@ class PronunciationLexicon:
 
     def _set_aside(self, path: Path, error: Exception) -> None:
         """Keep an unreadable file under another name (the next write would replace it)."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = path.with_name(f"{path.name}.unreadable-{stamp}")
-        try:
-            path.replace(kept)
-        except OSError:
-            kept = path
+        kept = set_aside(path)
         logger.warning(
             "lexicon file %s is unreadable (%s), kept as %s; its language starts empty",
             path,

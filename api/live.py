@@ -50,7 +50,7 @@ from api.speech import SPEECH_SECONDS_PER_CHARACTER, SpeechJob, SpeechService
 from api.text.checks import TextLimits, TextRejectedError, check_total_pause
 from api.text.chunks import PLAN, ChunkSchedule
 from api.text.normalize import NormalizationOptions
-from api.text.split import VoiceSwitch, split_segments
+from api.text.split import ABBREVIATIONS, VoiceSwitch, split_segments
 from api.voices.store import Voice
 
 EAGER_CLAUSE_CHARS = 40
@@ -81,9 +81,6 @@ soonest."""
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*(?:\s+|$)")
 _CLAUSE_END = re.compile(r"[,;:—–、，；：](?:\s+)")
 _SPACE = re.compile(r"\s+")
-_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig"}
-)
 
 
 def _closes_sentence(text: str, end: int, at_end: bool) -> bool:
@@ -94,7 +91,7 @@ def _closes_sentence(text: str, end: int, at_end: bool) -> bool:
     if not last.endswith("."):
         return True
     bare = last.rstrip(".").strip("\"'“‘(")
-    if bare.lower() in _ABBREVIATIONS:
+    if bare.lower() in ABBREVIATIONS:
         return False
     if text[end : end + 1].islower():
         return False  # "the U.S. and ...", "costs 3. and ...": the sentence goes on

@@ -333,7 +333,7 @@ class KokoroEventHandler(AsyncEventHandler):
             await self._error(e.message, e.code)
         elif isinstance(e, ServerBusyError):
             await self._error(
-                f"The server is busy: {e.reason}. Retry after {e.retry_after_s} s.",
+                e.message,
                 "server_busy",
             )
         else:

@@ -72,7 +72,7 @@ class ConvertingEncoder:
         return list(self._resampler.resample(frame))
 
     def _pcm_of(self, frames: list[Any]) -> bytes:
-        return b"".join(bytes(frame.to_ndarray().astype(np.int16).tobytes()) for frame in frames)
+        return b"".join(frame.to_ndarray().astype(np.int16).tobytes() for frame in frames)
 
     def _coded(self, pcm: bytes) -> bytes:
         if self._g711 is None or not pcm:

@@ -37,7 +37,7 @@ def admit(service: SpeechService, pacing: Pacing | None = None) -> Slot:
     except ServerBusyError as e:
         raise APIError(
             429,
-            f"The server is busy: {e.reason}. Retry after {e.retry_after_s} s.",
+            e.message,
             code="server_overloaded",
             error_type="rate_limit_error",
             headers={"Retry-After": str(e.retry_after_s)},

@@ -99,7 +99,7 @@ def _refused(e: Exception) -> SocketRefusedError:
         return SocketRefusedError(str(e), "stream_ended")
     if isinstance(e, ServerBusyError):
         return SocketRefusedError(
-            f"The server is busy: {e.reason}. Retry after {e.retry_after_s} s.",
+            e.message,
             "server_busy",
             TRY_AGAIN,
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by
 # whitespace, or at a line break. Every pattern is linear: no nested repeats.
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])[」』”）]*\s*|\n\s*")
-_ABBREVIATIONS = frozenset(
+ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig"}
 )
 _WHITESPACE = re.compile(r"[ \t\r\f\v]+")
@@ -17,7 +17,7 @@ _WHITESPACE = re.compile(r"[ \t\r\f\v]+")
 
 def _ends_with_abbreviation(text: str) -> bool:
     last_word = text.rsplit(None, 1)[-1] if text.strip() else ""
-    return last_word.rstrip(".").lower() in _ABBREVIATIONS and last_word.endswith(".")
+    return last_word.rstrip(".").lower() in ABBREVIATIONS and last_word.endswith(".")
 
 
 def split_sentences(text: str) -> Iterator[str]:

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
-from api.fileio import atomic_write
+from api.fileio import atomic_write, set_aside
 from api.text.g2p import LANGUAGE_BY_VOICE_PREFIX
 from api.voices.formats import SUPPORTED_SUFFIXES, read_voice_packs
 from api.voices.mixer import VoiceSpec, blend, parse_voice_spec
@@ -238,12 +238,7 @@ class VoiceStore:
         """Keep an unreadable index under another name, so that the next save (which
         writes a new index) does not destroy what it still holds."""
         self._managed = {}
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = index_path.with_name(f"{INDEX_FILE}.unreadable-{stamp}")
-        try:
-            index_path.replace(kept)
-        except OSError:
-            kept = index_path
+        kept = set_aside(index_path)
         logger.warning(
             "voice index %s is unreadable (%s), kept as %s; the voices it described are "
             "listed as imported files",

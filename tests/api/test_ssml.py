@@ -10,18 +10,12 @@ import pytest
 
 from api.settings import Settings
 from tests.api.test_stream_input import socket_server, socket_url, speak
+from tests.api.test_text_features import pcm
 from tests.unit.text.test_ssml import BILLION_LAUGHS, EXTERNAL
 
 pytestmark = pytest.mark.anyio
 
 SPEECH = "/v1/audio/speech"
-
-
-async def pcm(client: httpx.AsyncClient, text: str, **extra: object) -> np.ndarray:
-    body = {"input": text, "response_format": "pcm", "stream": False, **extra}
-    response = await client.post(SPEECH, json=body)
-    assert response.status_code == 200, response.text
-    return np.frombuffer(response.content, dtype="<i2")
 
 
 async def phonemes(client: httpx.AsyncClient, text: str, **extra: object) -> str:
